@@ -1,0 +1,170 @@
+//! One diagnostic model for every check: a [`Finding`] is data, rendered by the binary in any format.
+
+use std::{fmt, path::PathBuf, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::rule_doc;
+
+/// How serious a finding is. Ordered: `Note < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a build unless `--fail-on note`.
+    Note,
+    /// Likely to misbehave or cost time or money.
+    Warning,
+    /// Will fail on Azure Batch.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "note" => Ok(Severity::Note),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!(
+                "unknown severity `{other}` (expected error, warning or note)"
+            )),
+        }
+    }
+}
+
+/// Where in a user's file a finding points: a JSON pointer and its line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    /// RFC 6901 JSON pointer (or TOML key path) into the file; empty for the whole file.
+    pub pointer: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+/// One thing a rule found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's stable name (`relative-entrypoint`).
+    pub name: String,
+    /// The rule's stable id (`BP101`).
+    pub id: String,
+    /// Severity after the user's overrides.
+    pub severity: Severity,
+    /// What the finding is about, e.g. `image oci:build/app:1.0` or `task render-1`.
+    pub subject: String,
+    /// What is wrong, with the concrete values.
+    pub message: String,
+    /// The fix that fits this case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// Where in a file it points, when it comes from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+impl Finding {
+    /// A finding of rule `name` at its catalog severity.
+    ///
+    /// Every rule name used in code is in the catalog (a test checks), so the fallback is never seen.
+    pub fn new(name: &str, subject: impl Into<String>, message: impl Into<String>) -> Self {
+        let (id, severity) = rule_doc(name)
+            .map(|d| (d.id.clone(), d.severity))
+            .unwrap_or_else(|| (String::from("BP000"), Severity::Error));
+        Finding {
+            name: name.to_owned(),
+            id,
+            severity,
+            subject: subject.into(),
+            message: message.into(),
+            fix: None,
+            location: None,
+        }
+    }
+
+    /// Adds the case-specific fix.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// Points the finding into a file.
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Overrides the catalog severity where the rule itself grades (e.g. rate-limit risk).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Counts by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Findings at `error`.
+    pub errors: usize,
+    /// Findings at `warning`.
+    pub warnings: usize,
+    /// Findings at `note`.
+    pub notes: usize,
+    /// Findings dropped by `allow` overrides or ignores.
+    pub suppressed: usize,
+}
+
+/// The findings of one run, after the policy was applied, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The findings, most severe first, then by subject and rule.
+    pub findings: Vec<Finding>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+impl Report {
+    /// Builds a report from findings that already went through the policy.
+    pub fn new(mut findings: Vec<Finding>, suppressed: usize) -> Self {
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.subject.cmp(&b.subject))
+                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        let count = |s| findings.iter().filter(|f| f.severity == s).count();
+        let summary = Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            notes: count(Severity::Note),
+            suppressed,
+        };
+        Report { findings, summary }
+    }
+
+    /// Whether any finding is at or above `threshold` (the build should fail).
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= threshold)
+    }
+}

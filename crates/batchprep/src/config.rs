@@ -1,0 +1,132 @@
+//! `batchprep.toml`: found upward from the current directory, or named with `--config`.
+//!
+//! The file is split here into its sections; each section is parsed by the crate that owns its
+//! meaning (`[pool]` and `[network]` by `batchprep-batch`, `[rules]`/`[[ignore]]` by the policy).
+//! Unknown keys are errors that name the key and the line.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use batchprep_lint::{Level, Policy, policy::Ignore};
+use serde::Deserialize;
+
+/// The name looked for upward from the current directory.
+pub const FILE_NAME: &str = "batchprep.toml";
+
+/// The parsed configuration; empty when there is no file.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// The file it came from.
+    pub path: Option<PathBuf>,
+    /// The raw file contents, kept so findings can point into it.
+    pub text: String,
+    /// The sections.
+    pub file: ConfigFile,
+}
+
+/// The top level of `batchprep.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Severity per rule: `error`, `warning`, `note` or `allow`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Level>,
+    /// Ignored rules, each with a reason.
+    #[serde(default)]
+    pub ignore: Vec<Ignore>,
+    /// The pool spec, parsed by `batchprep-batch`.
+    #[serde(default)]
+    pub pool: Option<toml::Table>,
+    /// The networks for the bridge check, parsed by `batchprep-batch`.
+    #[serde(default)]
+    pub network: Option<toml::Table>,
+    /// Image sources: `[images.local]` maps references to local transports.
+    #[serde(default)]
+    pub images: Option<Images>,
+    /// Registry settings (credentials are never stored here).
+    #[serde(default)]
+    pub registry: Option<toml::Table>,
+}
+
+/// `[images]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Images {
+    /// Reference -> local image (`oci:DIR:TAG`, ...), read instead of the registry.
+    #[serde(default)]
+    pub local: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Reads `explicit`, or the first `batchprep.toml` upward from the current directory.
+    pub fn discover(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => std::env::current_dir()
+                .ok()
+                .and_then(|cwd| find_upward(&cwd)),
+        };
+        match path {
+            Some(p) => Config::load(&p),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Reads and parses one file.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&e, &text)))?;
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            text,
+            file,
+        })
+    }
+
+    /// The policy the file sets.
+    pub fn policy(&self) -> anyhow::Result<Policy> {
+        let mut policy = Policy::default();
+        let name = || {
+            self.path
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        for (rule, level) in &self.file.rules {
+            policy
+                .set(rule, *level)
+                .with_context(|| format!("{}: [rules]", name()))?;
+        }
+        for ignore in &self.file.ignore {
+            policy
+                .ignore(ignore.clone())
+                .with_context(|| format!("{}: [[ignore]]", name()))?;
+        }
+        Ok(policy)
+    }
+}
+
+fn find_upward(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// toml's errors span several lines with a source excerpt; keep it to one line with the position.
+pub fn one_line_toml_error(e: &toml::de::Error, input: &str) -> String {
+    let msg = e.message().trim().replace('\n', "; ");
+    match e.span() {
+        Some(span) if span.start <= input.len() => {
+            let line = input[..span.start].matches('\n').count() + 1;
+            let col = span.start - input[..span.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        _ => msg,
+    }
+}

@@ -1,0 +1,81 @@
+//! `batchprep`: prepare and validate container images and Azure Batch pool definitions.
+//!
+//! The binary is glue: it parses the command line, finds the configuration, calls the library crates
+//! and renders what they return. Errors print as one line (`error: ...`) with exit code 2.
+
+mod cmd;
+mod config;
+mod findings_args;
+mod report;
+
+use std::{io, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// Prepare and validate container images and Azure Batch pool definitions before anything reaches Azure.
+#[derive(Debug, Parser)]
+#[command(name = "batchprep", version, about, max_term_width = 100)]
+struct Cli {
+    /// Print what is being done to stderr.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show an image's manifest, config, layers and files as Azure Batch will see them.
+    Inspect(cmd::inspect::Args),
+    /// Find the ENTRYPOINT/WORKDIR/user/platform pitfalls of images as Azure Batch tasks will run them.
+    Lint(cmd::lint::Args),
+    /// List the rule catalog.
+    Rules(cmd::rules::RulesArgs),
+    /// Print one rule's documentation.
+    Explain(cmd::rules::ExplainArgs),
+    /// Registry pull access and Docker Hub rate-limit risk.
+    #[command(subcommand)]
+    Registry(cmd::registry::Command),
+    /// Docker bridge and address pools against the pool's networks.
+    #[command(subcommand)]
+    Net(cmd::net::Command),
+    /// Generate the start task that moves Docker's data root and sets the bridge.
+    StartTask(cmd::start_task::Args),
+    /// Generate pool configurations.
+    #[command(subcommand)]
+    Pool(cmd::pool::Command),
+    /// The whole pre-flight of a pool and its tasks, for CI.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
+        Command::Rules(args) => cmd::rules::run_rules(args),
+        Command::Explain(args) => cmd::rules::run_explain(args),
+        Command::Registry(command) => cmd::registry::run(command, cli.verbose),
+        Command::Net(command) => cmd::net::run(command),
+        Command::StartTask(args) => cmd::start_task::run(args),
+        Command::Pool(command) => cmd::pool::run(command),
+        Command::Check(args) => cmd::check::run(args, cli.verbose),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the whole cause chain, joined by ": ".
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A closed stdout (`batchprep rules | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,76 @@
+//! JUnit XML: one test case per finding (failed for errors and warnings, passed with a message for
+//! notes), or one passing case when there is nothing to report, so CI views never show an empty suite.
+
+use std::io::{self, Write};
+
+use batchprep_lint::{Report, Severity};
+
+pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let failures = report
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Note)
+        .count();
+    let tests = report.findings.len().max(1);
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="batchprep" tests="{tests}" failures="{failures}" errors="0">"#
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="batchprep" tests="{tests}" failures="{failures}" errors="0" skipped="0">"#
+    )?;
+    if report.findings.is_empty() {
+        writeln!(out, r#"    <testcase classname="batchprep" name="no findings"/>"#)?;
+    }
+    for f in &report.findings {
+        let file = f
+            .location
+            .as_ref()
+            .map(|l| format!(r#" file="{}" line="{}""#, xml(&l.file.display().to_string()), l.line))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            r#"    <testcase classname="{}" name="{} ({})"{file}>"#,
+            xml(&f.subject),
+            xml(&f.name),
+            xml(&f.id)
+        )?;
+        let body = match &f.fix {
+            Some(fix) => format!("{}\nfix: {fix}", f.message),
+            None => f.message.clone(),
+        };
+        if f.severity > Severity::Note {
+            writeln!(
+                out,
+                r#"      <failure type="{}" message="{}">{}</failure>"#,
+                f.severity,
+                xml(&f.message),
+                xml(&body)
+            )?;
+        } else {
+            writeln!(out, r#"      <system-out>{}</system-out>"#, xml(&body))?;
+        }
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+fn xml(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
