@@ -1,0 +1,225 @@
+//! CIDRs as integer intervals, so IPv4 and IPv6 sort, merge and split with one piece of code.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::NetError;
+
+/// Parses `ADDRESS/PREFIX` (IPv4 or IPv6), keeping host bits as written.
+pub fn parse_cidr(text: &str, origin: &str) -> Result<IpNet, NetError> {
+    text.trim()
+        .parse::<IpNet>()
+        .map_err(|source| NetError::InvalidCidr {
+            origin: origin.to_owned(),
+            text: text.to_owned(),
+            source,
+        })
+}
+
+/// Whether `net` lies inside private address space: 10/8, 172.16/12, 192.168/16 or fd00::/8.
+pub fn is_private(net: &IpNet) -> bool {
+    let spaces: &[&str] = match net {
+        IpNet::V4(_) => &super::PRIVATE_V4,
+        IpNet::V6(_) => &super::PRIVATE_V6,
+    };
+    spaces
+        .iter()
+        .any(|s| s.parse::<IpNet>().unwrap().contains(&net.trunc()))
+}
+
+/// An address family and a closed interval of addresses in it. IPv4 sorts before IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Span {
+    pub v6: bool,
+    pub lo: u128,
+    pub hi: u128,
+}
+
+impl Span {
+    pub fn of(net: &IpNet) -> Span {
+        match net {
+            IpNet::V4(n) => Span {
+                v6: false,
+                lo: u128::from(u32::from(n.network())),
+                hi: u128::from(u32::from(n.broadcast())),
+            },
+            IpNet::V6(n) => Span {
+                v6: true,
+                lo: u128::from(n.network()),
+                hi: u128::from(n.broadcast()),
+            },
+        }
+    }
+
+    pub fn bits(&self) -> u32 {
+        if self.v6 { 128 } else { 32 }
+    }
+}
+
+/// Builds the network at address `lo` with `prefix` in the family of `v6`.
+pub(crate) fn net_at(v6: bool, lo: u128, prefix: u8) -> IpNet {
+    if v6 {
+        IpNet::V6(Ipv6Net::new(Ipv6Addr::from(lo), prefix).unwrap())
+    } else {
+        // Callers only pass IPv4 values here for IPv4 spans.
+        IpNet::V4(Ipv4Net::new(Ipv4Addr::from(lo as u32), prefix).unwrap())
+    }
+}
+
+/// The address `lo + offset` as an interface address with `prefix` (for `bip`).
+pub(crate) fn host_at(v6: bool, addr: u128, prefix: u8) -> IpNet {
+    let ip = if v6 {
+        IpAddr::V6(Ipv6Addr::from(addr))
+    } else {
+        IpAddr::V4(Ipv4Addr::from(addr as u32))
+    };
+    IpNet::new(ip, prefix).unwrap()
+}
+
+/// Sorts and merges spans of one family into disjoint, non-adjacent-or-adjacent ordered intervals.
+pub(crate) fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_unstable();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if last.v6 == s.v6 && s.lo <= last.hi.saturating_add(1) => {
+                last.hi = last.hi.max(s.hi);
+            }
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// The parts of `within` not covered by `taken` (merged, sorted), as maximal aligned CIDR blocks of
+/// prefix at most `max_prefix`, in address order. Smaller leftovers cannot hold a network of that size.
+pub(crate) fn free_blocks(within: Span, taken: &[Span], max_prefix: u8) -> Vec<(u128, u8)> {
+    let mut blocks = Vec::new();
+    // The first merged span that could touch `within`.
+    let start = taken.partition_point(|t| (t.v6, t.hi) < (within.v6, within.lo));
+    let mut cursor = Some(within.lo);
+    for t in &taken[start..] {
+        if t.v6 != within.v6 || t.lo > within.hi {
+            break;
+        }
+        let Some(lo) = cursor else { break };
+        if t.lo > lo {
+            split_aligned(within.v6, lo, t.lo - 1, max_prefix, &mut blocks);
+        }
+        cursor = t.hi.checked_add(1).filter(|&next| next <= within.hi);
+        if t.hi >= within.hi {
+            cursor = None;
+        }
+    }
+    if let Some(lo) = cursor {
+        split_aligned(within.v6, lo, within.hi, max_prefix, &mut blocks);
+    }
+    blocks
+}
+
+/// Splits `[lo, hi]` into the fewest aligned blocks, keeping those of prefix `<= max_prefix`.
+fn split_aligned(v6: bool, mut lo: u128, hi: u128, max_prefix: u8, out: &mut Vec<(u128, u8)>) {
+    let bits = if v6 { 128u32 } else { 32 };
+    loop {
+        // Largest block aligned at `lo` that ends at or before `hi`.
+        let mut k = lo.trailing_zeros().min(bits);
+        while k > 0 && block_end(lo, k).is_none_or(|end| end > hi) {
+            k -= 1;
+        }
+        let prefix = (bits - k) as u8;
+        if prefix <= max_prefix {
+            out.push((lo, prefix));
+        }
+        match block_end(lo, k).and_then(|end| end.checked_add(1)) {
+            Some(next) if next <= hi => lo = next,
+            _ => break,
+        }
+    }
+}
+
+/// The last address of the block of `2^k` addresses starting at `lo`, if it does not overflow.
+fn block_end(lo: u128, k: u32) -> Option<u128> {
+    let size_minus_one = if k >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << k) - 1
+    };
+    lo.checked_add(size_minus_one)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(s: &str) -> Span {
+        Span::of(&s.parse().unwrap())
+    }
+
+    fn show(v6: bool, blocks: &[(u128, u8)]) -> Vec<String> {
+        blocks
+            .iter()
+            .map(|&(lo, p)| net_at(v6, lo, p).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn free_blocks_carve_around_taken_ranges() {
+        let taken = merge(vec![span("192.168.1.0/24"), span("192.168.64.0/18")]);
+        let blocks = free_blocks(span("192.168.0.0/16"), &taken, 20);
+        assert_eq!(
+            show(false, &blocks),
+            ["192.168.16.0/20", "192.168.32.0/19", "192.168.128.0/17"]
+        );
+    }
+
+    #[test]
+    fn free_blocks_of_a_fully_covered_range_are_empty() {
+        let taken = merge(vec![span("172.16.0.0/12")]);
+        assert!(free_blocks(span("172.20.0.0/16"), &taken, 16).is_empty());
+    }
+
+    #[test]
+    fn free_blocks_handle_the_top_of_the_ipv6_space() {
+        let taken = merge(vec![span("::/1")]);
+        let blocks = free_blocks(span("::/0"), &taken, 64);
+        assert_eq!(show(true, &blocks), ["8000::/1"]);
+    }
+
+    #[test]
+    fn merge_joins_adjacent_and_nested_ranges_per_family() {
+        let merged = merge(vec![
+            span("10.0.1.0/24"),
+            span("10.0.0.0/24"),
+            span("10.0.0.128/25"),
+            span("fd00::/64"),
+        ]);
+        assert_eq!(
+            merged,
+            [
+                Span {
+                    v6: false,
+                    lo: span("10.0.0.0/23").lo,
+                    hi: span("10.0.0.0/23").hi
+                },
+                span("fd00::/64")
+            ]
+        );
+    }
+
+    #[test]
+    fn private_space_is_rfc1918_and_fd00() {
+        for (net, private) in [
+            ("10.1.0.0/16", true),
+            ("172.31.255.0/24", true),
+            ("172.32.0.0/16", false),
+            ("192.168.0.0/16", true),
+            ("192.169.0.0/16", false),
+            ("fd12:3456::/48", true),
+            ("fc00::/8", false),
+            ("2001:db8::/32", false),
+        ] {
+            assert_eq!(is_private(&net.parse().unwrap()), private, "{net}");
+        }
+    }
+}
