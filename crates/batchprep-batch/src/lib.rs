@@ -2,3 +2,4 @@
 //! semantics, the VM image catalog, start tasks and `daemon.json`, bridge conflict analysis and the
 //! pool emitters. Knows nothing of rules.
 pub mod net;
+pub mod task;

@@ -1,0 +1,259 @@
+//! `containerRunOptions`: the extra `docker create` flags a task adds to Batch's own. Only the flags
+//! that change what runs, where and as whom are understood; the rest are kept verbatim so the
+//! `docker create` line can still be reproduced.
+
+use std::fmt;
+
+use super::TaskError;
+
+/// The parsed `containerRunOptions` of a task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The words as given, split like a shell without expansion.
+    pub words: Vec<String>,
+    /// `--workdir` / `-w`: the container working directory.
+    pub workdir: Option<String>,
+    /// `--entrypoint`: replaces the image ENTRYPOINT; `Some("")` clears it.
+    pub entrypoint: Option<String>,
+    /// `--user` / `-u`: `uid[:gid]` or a name.
+    pub user: Option<String>,
+    /// `--gpus`.
+    pub gpus: Option<String>,
+    /// `--rm`.
+    pub rm: bool,
+    /// `--runtime`.
+    pub runtime: Option<String>,
+    /// `-e` / `--env`, in order.
+    pub env: Vec<String>,
+    /// `-v` / `--volume`, in order.
+    pub volumes: Vec<String>,
+    /// `--network` / `--net`.
+    pub network: Option<String>,
+    /// Every other flag, with its value when it had one, in order.
+    pub other: Vec<String>,
+}
+
+/// A flag this model understands: its long name, short name and whether it takes a value.
+struct Known {
+    long: &'static str,
+    short: Option<char>,
+    value: bool,
+}
+
+const KNOWN: &[Known] = &[
+    Known {
+        long: "workdir",
+        short: Some('w'),
+        value: true,
+    },
+    Known {
+        long: "entrypoint",
+        short: None,
+        value: true,
+    },
+    Known {
+        long: "user",
+        short: Some('u'),
+        value: true,
+    },
+    Known {
+        long: "gpus",
+        short: None,
+        value: true,
+    },
+    Known {
+        long: "rm",
+        short: None,
+        value: false,
+    },
+    Known {
+        long: "runtime",
+        short: None,
+        value: true,
+    },
+    Known {
+        long: "env",
+        short: Some('e'),
+        value: true,
+    },
+    Known {
+        long: "volume",
+        short: Some('v'),
+        value: true,
+    },
+    Known {
+        long: "network",
+        short: None,
+        value: true,
+    },
+    Known {
+        long: "net",
+        short: None,
+        value: true,
+    },
+];
+
+impl RunOptions {
+    /// Parses `containerRunOptions` as `docker create` would read its flags.
+    pub fn parse(text: &str) -> Result<RunOptions, TaskError> {
+        let words =
+            shlex::split(text).ok_or_else(|| TaskError::RunOptionsQuoting(text.to_owned()))?;
+        let mut opts = RunOptions {
+            words: words.clone(),
+            ..RunOptions::default()
+        };
+        let mut iter = words.into_iter().peekable();
+        while let Some(word) = iter.next() {
+            let Some((known, inline)) = classify(&word) else {
+                if !word.starts_with('-') {
+                    return Err(TaskError::RunOptionsPositional(word));
+                }
+                opts.other.push(word);
+                // An unknown flag's value cannot be told apart from the flag itself, except that
+                // every run option is a flag: a following non-flag word belongs to it.
+                if let Some(next) = iter.next_if(|w| !w.starts_with('-')) {
+                    opts.other.push(next);
+                }
+                continue;
+            };
+            let rm = inline.as_deref() != Some("false");
+            let value = if known.value {
+                match inline {
+                    Some(v) => Some(v),
+                    None => Some(
+                        iter.next()
+                            .ok_or_else(|| TaskError::RunOptionsMissingValue(word.clone()))?,
+                    ),
+                }
+            } else {
+                None
+            };
+            match known.long {
+                "workdir" => opts.workdir = value,
+                "entrypoint" => opts.entrypoint = value,
+                "user" => opts.user = value,
+                "gpus" => opts.gpus = value,
+                "rm" => opts.rm = rm,
+                "runtime" => opts.runtime = value,
+                "env" => opts.env.extend(value),
+                "volume" => opts.volumes.extend(value),
+                _ => opts.network = value,
+            }
+        }
+        Ok(opts)
+    }
+
+    /// Whether no run options were given.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// The known flag `word` is, and its inline value (`--workdir=/app`, `-w/app`).
+fn classify(word: &str) -> Option<(&'static Known, Option<String>)> {
+    if let Some(long) = word.strip_prefix("--") {
+        let (name, inline) = match long.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (long, None),
+        };
+        return KNOWN.iter().find(|k| k.long == name).map(|k| (k, inline));
+    }
+    let mut chars = word.strip_prefix('-')?.chars();
+    let c = chars.next()?;
+    let rest: String = chars.collect();
+    let known = KNOWN.iter().find(|k| k.short == Some(c))?;
+    let inline = if rest.is_empty() {
+        None
+    } else {
+        Some(rest.strip_prefix('=').unwrap_or(&rest).to_owned())
+    };
+    Some((known, inline))
+}
+
+impl fmt::Display for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&quote_words(&self.words))
+    }
+}
+
+/// Joins words so a POSIX shell splits them back the same way.
+pub fn quote_words<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| quote_word(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn understands_the_flags_that_change_what_runs() {
+        let o = RunOptions::parse(
+            "--workdir /app --entrypoint=/bin/sh -u 1000:1000 --gpus all --rm --runtime nvidia \
+             -e A=1 --env=B=2 -v /data:/data --volume=/x:/y --network host --shm-size 1g --init",
+        )
+        .unwrap();
+        assert_eq!(o.workdir.as_deref(), Some("/app"));
+        assert_eq!(o.entrypoint.as_deref(), Some("/bin/sh"));
+        assert_eq!(o.user.as_deref(), Some("1000:1000"));
+        assert_eq!(o.gpus.as_deref(), Some("all"));
+        assert!(o.rm);
+        assert_eq!(o.runtime.as_deref(), Some("nvidia"));
+        assert_eq!(o.env, ["A=1", "B=2"]);
+        assert_eq!(o.volumes, ["/data:/data", "/x:/y"]);
+        assert_eq!(o.network.as_deref(), Some("host"));
+        assert_eq!(o.other, ["--shm-size", "1g", "--init"]);
+    }
+
+    #[test]
+    fn short_flags_take_glued_values() {
+        let o = RunOptions::parse("-w/app -eX=1 -u=0").unwrap();
+        assert_eq!(o.workdir.as_deref(), Some("/app"));
+        assert_eq!(o.env, ["X=1"]);
+        assert_eq!(o.user.as_deref(), Some("0"));
+    }
+
+    #[test]
+    fn an_empty_entrypoint_is_kept_as_empty() {
+        let o = RunOptions::parse("--entrypoint ''").unwrap();
+        assert_eq!(o.entrypoint.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn bad_run_options_name_the_problem() {
+        assert_eq!(
+            RunOptions::parse("--workdir").unwrap_err().to_string(),
+            "containerRunOptions: `--workdir` needs a value"
+        );
+        assert_eq!(
+            RunOptions::parse("--env 'A=1").unwrap_err().to_string(),
+            "containerRunOptions: unbalanced quotes in `--env 'A=1`"
+        );
+        assert_eq!(
+            RunOptions::parse("--rm myimage").unwrap_err().to_string(),
+            "containerRunOptions: `myimage` is not a flag (the image and command line are set elsewhere)"
+        );
+    }
+
+    #[test]
+    fn quoting_round_trips() {
+        let words = ["sh", "-c", "echo 'hi' there", "", "a$b"];
+        let line = quote_words(&words);
+        assert_eq!(line, r#"sh -c 'echo '\''hi'\'' there' '' 'a$b'"#);
+        assert_eq!(shlex::split(&line).unwrap(), words);
+    }
+}
