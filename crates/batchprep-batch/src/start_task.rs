@@ -1,0 +1,306 @@
+//! The start task that moves Docker's data root off the OS disk and sets the bridge, as one idempotent
+//! bash script. The Batch doc's own start task (`docker daemon -g`) fails on every current engine
+//! (`docker daemon` went in 17.12, `-g/--graph` in 23.0), so this merges `data-root`, `bip` and
+//! `default-address-pools` into `daemon.json` instead, keeping every other key, and carries over the images
+//! that prefetch already put in the old root.
+//!
+//! The merge uses `python3` (or RHEL's `/usr/libexec/platform-python`): both the Ubuntu HPC and the
+//! AlmaLinux HPC images ship it, while `jq` is not guaranteed. Every path the script touches can be
+//! overridden by a `BATCHPREP_*` environment variable, which is how the tests run it in a sandbox.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::catalog::OsFamily;
+
+/// Where the script puts Docker's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataRootTarget {
+    /// Leave it where it is (only the bridge settings change).
+    Keep,
+    /// `<first mounted temp disk>/docker`, trying these mount points in order at run time.
+    Auto {
+        /// Candidate temp-disk mount points.
+        temp_disks: Vec<String>,
+    },
+    /// This absolute path.
+    Path(String),
+}
+
+impl DataRootTarget {
+    /// `auto` for an image family: Ubuntu mounts the temp disk at `/mnt`, the RHEL family (and NVMe-only
+    /// sizes, which Batch formats) at `/mnt/resource`.
+    pub fn auto_for(family: Option<OsFamily>) -> DataRootTarget {
+        let disks: &[&str] = match family {
+            Some(OsFamily::El) => &["/mnt/resource", "/mnt"],
+            _ => &["/mnt", "/mnt/resource"],
+        };
+        DataRootTarget::Auto {
+            temp_disks: disks.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+}
+
+/// One `default-address-pools` entry of `daemon.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AddressPool {
+    /// Base range (`10.200.0.0/16`).
+    pub base: String,
+    /// Prefix length of each network carved from it.
+    pub size: u8,
+}
+
+/// What the start task does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartTask {
+    /// Docker's data root.
+    pub data_root: DataRootTarget,
+    /// docker0's address (`bip`), when it must change.
+    pub bip: Option<String>,
+    /// `default-address-pools`, when they must change.
+    pub default_address_pools: Vec<AddressPool>,
+    /// Images to pull again when they are not in the new root (prefetch put them in the old one).
+    pub prefetch: Vec<String>,
+}
+
+/// The file name the command line writes the script to, in the start task's working directory.
+pub const SCRIPT_FILE: &str = "batchprep-start-task.sh";
+
+impl StartTask {
+    /// Whether the task changes anything at all.
+    pub fn is_needed(&self) -> bool {
+        self.data_root != DataRootTarget::Keep
+            || self.bip.is_some()
+            || !self.default_address_pools.is_empty()
+    }
+
+    /// The bash script.
+    pub fn script(&self) -> String {
+        let (data_root, temp_disks) = match &self.data_root {
+            DataRootTarget::Keep => (String::new(), String::new()),
+            DataRootTarget::Auto { temp_disks } => (String::new(), temp_disks.join(" ")),
+            DataRootTarget::Path(p) => (p.clone(), String::new()),
+        };
+        let mode = match &self.data_root {
+            DataRootTarget::Keep => "keep",
+            DataRootTarget::Auto { .. } => "auto",
+            DataRootTarget::Path(_) => "path",
+        };
+        let pools = if self.default_address_pools.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&self.default_address_pools).expect("address pools serialise")
+        };
+        let prefetch: Vec<String> = self.prefetch.iter().map(|p| quote(p)).collect();
+        SCRIPT
+            .replace("@MODE@", mode)
+            .replace("@DATA_ROOT@", &quote(&data_root))
+            .replace("@TEMP_DISKS@", &quote(&temp_disks))
+            .replace("@BIP@", &quote(self.bip.as_deref().unwrap_or("")))
+            .replace("@POOLS@", &quote(&pools))
+            .replace("@PREFETCH@", &prefetch.join(" "))
+    }
+
+    /// The `commandLine`: Batch does not run it under a shell, so it hands the script to bash, base64
+    /// encoded (no quoting pitfalls), and leaves a copy in the task's working directory for debugging.
+    pub fn command_line(&self) -> String {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(self.script());
+        format!(
+            "/bin/bash -c 'echo {encoded} | base64 -d > {SCRIPT_FILE} && exec /bin/bash {SCRIPT_FILE}'"
+        )
+    }
+
+    /// The data-plane `startTask` object: pool-scope admin auto-user, waits for success, retried once.
+    pub fn to_rest(&self) -> Value {
+        json!({
+            "commandLine": self.command_line(),
+            "userIdentity": {"autoUser": {"scope": "pool", "elevationLevel": "admin"}},
+            "maxTaskRetryCount": 1,
+            "waitForSuccess": true,
+        })
+    }
+}
+
+/// Single-quotes a value for bash.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+const SCRIPT: &str = r#"#!/bin/bash
+# batchprep start task: puts Docker's data root and bridge settings in daemon.json (merged, every other
+# key kept), restarts Docker once, carries over the images already pulled, and checks the result.
+# Safe to run again: a node that already has the settings is left alone.
+# Overrides (for testing): BATCHPREP_DAEMON_JSON, BATCHPREP_DATA_ROOT, BATCHPREP_TEMP_DISKS,
+# BATCHPREP_OLD_ROOT, BATCHPREP_WAIT_SECONDS.
+set -euo pipefail
+
+mode=@MODE@
+default_data_root=@DATA_ROOT@
+default_temp_disks=@TEMP_DISKS@
+daemon_json="${BATCHPREP_DAEMON_JSON:-/etc/docker/daemon.json}"
+data_root="${BATCHPREP_DATA_ROOT:-$default_data_root}"
+temp_disks="${BATCHPREP_TEMP_DISKS:-$default_temp_disks}"
+bip=@BIP@
+address_pools=@POOLS@
+prefetch=(@PREFETCH@)
+wait_seconds="${BATCHPREP_WAIT_SECONDS:-60}"
+
+log() { echo "batchprep start task: $*"; }
+die() { echo "batchprep start task: error: $*" >&2; exit 1; }
+
+python=$(command -v python3 || command -v /usr/libexec/platform-python || true)
+[ -n "$python" ] || die "python3 is needed to merge $daemon_json and was not found"
+
+if [ "$mode" = auto ] && [ -z "$data_root" ]; then
+  for disk in $temp_disks; do
+    if mountpoint -q "$disk"; then
+      data_root="${disk%/}/docker"
+      break
+    fi
+  done
+  [ -n "$data_root" ] || die "no temp disk is mounted at: $temp_disks (set data-root to a path, or keep)"
+fi
+
+if [ -n "$data_root" ]; then
+  if ! mkdir -p "$data_root" 2>/dev/null || [ ! -w "$data_root" ]; then
+    die "cannot create or write the Docker data root $data_root"
+  fi
+fi
+
+# Prints "changed" or "unchanged"; writes daemon.json atomically.
+merge_daemon_json() {
+  "$python" - "$daemon_json" "$data_root" "$bip" "$address_pools" <<'PY'
+import json, os, sys
+path, root, bip, pools = sys.argv[1:5]
+try:
+    with open(path) as f:
+        text = f.read()
+except FileNotFoundError:
+    text = ""
+try:
+    config = json.loads(text) if text.strip() else {}
+except ValueError as e:
+    sys.exit("batchprep start task: error: %s is not valid JSON: %s" % (path, e))
+if not isinstance(config, dict):
+    sys.exit("batchprep start task: error: %s does not hold a JSON object" % path)
+want = {}
+if root:
+    want["data-root"] = root
+if bip:
+    want["bip"] = bip
+if pools:
+    want["default-address-pools"] = json.loads(pools)
+# "graph" is the removed spelling of data-root; Docker refuses to start with both.
+stale = [k for k in ("graph",) if root and k in config]
+if not stale and all(config.get(k) == v for k, v in want.items()):
+    print("unchanged")
+    sys.exit(0)
+for k in stale:
+    del config[k]
+config.update(want)
+try:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".batchprep-tmp"
+    with open(tmp, "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+except OSError as e:
+    sys.exit("batchprep start task: error: cannot write %s: %s" % (path, e))
+print("changed")
+PY
+}
+
+docker_root() { docker info --format '{{.DockerRootDir}}' 2>/dev/null || true; }
+
+running_root=$(docker_root)
+state=$(merge_daemon_json)
+carried_from=""
+if [ "$state" = unchanged ] && [ -n "$running_root" ] && { [ -z "$data_root" ] || [ "$running_root" = "$data_root" ]; }; then
+  log "daemon.json already has the settings and Docker runs with them"
+else
+  old_root="${running_root:-${BATCHPREP_OLD_ROOT:-/var/lib/docker}}"
+  log "stopping Docker to apply $daemon_json"
+  systemctl stop docker.socket 2>/dev/null || true
+  systemctl stop docker
+  if [ -n "$data_root" ] && [ "$old_root" != "$data_root" ] && [ -d "$old_root" ]; then
+    case "$data_root/" in
+      "$old_root"/*) die "the new data root $data_root is inside the old one $old_root" ;;
+    esac
+    log "carrying over $old_root to $data_root"
+    cp -a "$old_root/." "$data_root/" || die "copying $old_root to $data_root failed"
+    carried_from="$old_root"
+  fi
+  log "starting Docker"
+  systemctl start docker
+fi
+
+for _ in $(seq 1 "$wait_seconds"); do
+  [ -n "$(docker_root)" ] && break
+  sleep 1
+done
+actual=$(docker_root)
+[ -n "$actual" ] || die "Docker did not come back within ${wait_seconds}s (see: journalctl -u docker)"
+if [ -n "$data_root" ] && [ "$actual" != "$data_root" ]; then
+  die "Docker reports data root $actual, expected $data_root"
+fi
+log "Docker data root: $actual"
+if [ -n "$carried_from" ]; then
+  # Only now that Docker runs from the copy: free the OS disk.
+  rm -rf "${carried_from:?}"
+  log "removed the old data root $carried_from"
+fi
+
+for image in ${prefetch[@]+"${prefetch[@]}"}; do
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    log "pulling $image again (not in $actual)"
+    docker pull "$image" >/dev/null || die "docker pull $image failed"
+  fi
+done
+log "done"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_uses_the_removed_daemon_flags() {
+        let task = StartTask {
+            data_root: DataRootTarget::auto_for(Some(OsFamily::Ubuntu)),
+            bip: Some("10.199.0.1/24".into()),
+            default_address_pools: vec![AddressPool {
+                base: "10.200.0.0/16".into(),
+                size: 24,
+            }],
+            prefetch: vec!["docker.io/library/ubuntu:24.04".into()],
+        };
+        let script = task.script();
+        assert!(!script.contains("docker daemon"));
+        assert!(!script.contains(" -g ") && !script.contains("--graph"));
+        assert!(script.contains("default_temp_disks='/mnt /mnt/resource'"));
+        assert!(script.contains(r#"address_pools='[{"base":"10.200.0.0/16","size":24}]'"#));
+        assert!(script.contains("prefetch=('docker.io/library/ubuntu:24.04')"));
+    }
+
+    #[test]
+    fn command_line_decodes_to_the_script() {
+        let task = StartTask {
+            data_root: DataRootTarget::Path("/data/it's docker".into()),
+            bip: None,
+            default_address_pools: vec![],
+            prefetch: vec![],
+        };
+        let cl = task.command_line();
+        let b64 = cl.split(' ').nth(3).unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), task.script());
+        assert!(
+            task.script()
+                .contains(r"default_data_root='/data/it'\''s docker'")
+        );
+    }
+}
