@@ -58,3 +58,6 @@ pub fn render(out: &mut dyn Write, format: Format, report: &Report, extra: &Extr
         Format::Azure => ci::render_azure(out, report),
     }
 }
+
+#[cfg(test)]
+mod tests;

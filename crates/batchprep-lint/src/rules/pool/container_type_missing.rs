@@ -1,0 +1,21 @@
+//! `containerConfiguration` without `type`: the API requires it (`dockerCompatible` or `criCompatible`).
+
+use super::PoolFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "container-type-missing";
+
+pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
+    let Some(c) = &f.pool.container else { return };
+    if c.kind.is_none() {
+        out.push(
+            f.finding_at(
+                NAME,
+                &c.pointer,
+                "`containerConfiguration` has no `type`; the Batch API rejects the pool",
+            )
+            .with_fix("add `\"type\": \"dockerCompatible\"` to `containerConfiguration`"),
+        );
+    }
+}

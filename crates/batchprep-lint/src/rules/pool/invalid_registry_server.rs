@@ -1,0 +1,51 @@
+//! `registryServer` must be a registry host (`myacr.azurecr.io`, `docker.io`), not a URL or a web site.
+
+use super::PoolFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "invalid-registry-server";
+
+/// Web front ends people paste instead of the registry host.
+const WEB_HOSTS: &[&str] = &[
+    "hub.docker.com",
+    "www.docker.com",
+    "docker.com",
+    "portal.azure.com",
+];
+
+pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
+    let Some(c) = &f.pool.container else { return };
+    for server in c.registries.iter().filter_map(|r| r.server.as_ref()) {
+        let s = server.value.trim();
+        let (problem, host) = if let Some((scheme, rest)) = s.split_once("://") {
+            (
+                Some(format!("has a scheme (`{scheme}://`)")),
+                rest.split('/').next().unwrap_or_default().to_owned(),
+            )
+        } else if let Some((host, path)) = s.split_once('/') {
+            (Some(format!("has a path (`/{path}`)")), host.to_owned())
+        } else {
+            (None, s.to_owned())
+        };
+        let web = WEB_HOSTS.iter().any(|w| host.eq_ignore_ascii_case(w));
+        let problem = match (problem, web) {
+            (_, true) => format!("names the web site `{host}`, not a registry"),
+            (Some(p), false) => p,
+            (None, false) => continue,
+        };
+        let fixed = if web || host.eq_ignore_ascii_case("index.docker.io") {
+            "docker.io".to_owned()
+        } else {
+            host.clone()
+        };
+        out.push(
+            f.finding(
+                NAME,
+                server,
+                format!("`registryServer` `{}` {problem}", server.value),
+            )
+            .with_fix(format!("set `registryServer` to `{fixed}`")),
+        );
+    }
+}

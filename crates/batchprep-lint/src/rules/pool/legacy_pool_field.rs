@@ -1,0 +1,16 @@
+//! Fields and values of older API versions that current versions reject or ignore.
+
+use super::PoolFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "legacy-pool-field";
+
+pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
+    for field in &f.pool.legacy_fields {
+        out.push(
+            f.finding(NAME, field, field.value.clone())
+                .with_fix("use the current API's name and value"),
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! Pool rules: what Azure Batch would reject or run badly in a pool definition and its tasks, decided
+//! from the definition, the node image catalog and the VM size table. No I/O: the caller reads the
+//! files and hands over the facts, and a locator that turns a JSON pointer into a file position.
+
+use std::collections::BTreeMap;
+
+use batchprep_batch::{
+    catalog::{self, Date, NodeImage},
+    pool::{Field, PoolDefinition},
+};
+use batchprep_oci::Reference;
+
+use crate::{Finding, Location};
+
+pub(crate) mod container_type_missing;
+pub(crate) mod docker_data_root_on_os_disk;
+pub(crate) mod invalid_registry_server;
+pub(crate) mod legacy_pool_field;
+pub(crate) mod missing_registry_credentials;
+pub(crate) mod mutable_image_tag;
+pub(crate) mod node_agent_mismatch;
+pub(crate) mod node_image_end_of_life;
+pub(crate) mod node_image_without_docker;
+pub(crate) mod obsolete_docker_daemon_flags;
+pub(crate) mod rdma_image_on_non_rdma_size;
+pub(crate) mod retired_node_image;
+pub(crate) mod task_image_not_prefetched;
+pub(crate) mod task_missing_container_settings;
+pub(crate) mod template_value_unknown;
+pub(crate) mod unsupported_vm_size;
+
+/// A task that will run on the pool, as the pool rules need it.
+#[derive(Debug, Clone)]
+pub struct PoolTask {
+    /// Task id (or its position when it has none).
+    pub id: String,
+    /// `containerSettings.imageName`, when the task has container settings.
+    pub image: Option<String>,
+    /// Where the task (or its `containerSettings`) is in its file.
+    pub location: Location,
+}
+
+/// What the registry said about an image, for the rules that can use it.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryFacts {
+    /// Normalised reference -> manifest digest, for images the probe resolved.
+    pub digests: BTreeMap<String, String>,
+    /// Registries (hosts) whose probe answered that credentials are required.
+    pub needs_credentials: Vec<String>,
+}
+
+/// Everything the pool rules read.
+pub struct PoolFacts<'a> {
+    /// The pool.
+    pub pool: &'a PoolDefinition,
+    /// Turns a JSON pointer in the pool's file into a location.
+    pub locate: &'a dyn Fn(&str) -> Location,
+    /// The tasks that will run on it.
+    pub tasks: &'a [PoolTask],
+    /// The day support windows are measured from.
+    pub today: Date,
+    /// Registry answers, when the registry was asked.
+    pub registry: &'a RegistryFacts,
+}
+
+impl PoolFacts<'_> {
+    fn subject(&self) -> String {
+        format!("pool {}", self.pool.display_id())
+    }
+
+    fn finding<T>(&self, name: &str, field: &Field<T>, message: impl Into<String>) -> Finding {
+        self.finding_at(name, &field.pointer, message)
+    }
+
+    fn finding_at(&self, name: &str, pointer: &str, message: impl Into<String>) -> Finding {
+        Finding::new(name, self.subject(), message).at((self.locate)(pointer))
+    }
+
+    /// The catalog entry of the pool's marketplace image.
+    fn node_image(&self) -> Option<&'static NodeImage> {
+        let image = self.pool.image.as_ref()?;
+        catalog::lookup(
+            &image.publisher.as_ref()?.value,
+            &image.offer.as_ref()?.value,
+            &image.sku.as_ref()?.value,
+        )
+    }
+
+    /// `publisher:offer:sku` as written.
+    fn image_urn(&self) -> Option<String> {
+        let image = self.pool.image.as_ref()?;
+        Some(format!(
+            "{}:{}:{}",
+            image.publisher.as_ref()?.value,
+            image.offer.as_ref()?.value,
+            image.sku.as_ref()?.value
+        ))
+    }
+
+    /// The prefetched images, parsed (those that parse).
+    fn prefetched(&self) -> Vec<(&Field<String>, Reference)> {
+        self.pool
+            .container
+            .iter()
+            .flat_map(|c| &c.image_names)
+            .filter_map(|f| Reference::parse(&f.value).ok().map(|r| (f, r)))
+            .collect()
+    }
+}
+
+/// Runs every pool rule.
+pub fn check(facts: &PoolFacts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    container_type_missing::check(facts, &mut out);
+    docker_data_root_on_os_disk::check(facts, &mut out);
+    invalid_registry_server::check(facts, &mut out);
+    legacy_pool_field::check(facts, &mut out);
+    missing_registry_credentials::check(facts, &mut out);
+    mutable_image_tag::check(facts, &mut out);
+    node_agent_mismatch::check(facts, &mut out);
+    node_image_end_of_life::check(facts, &mut out);
+    node_image_without_docker::check(facts, &mut out);
+    obsolete_docker_daemon_flags::check(facts, &mut out);
+    rdma_image_on_non_rdma_size::check(facts, &mut out);
+    retired_node_image::check(facts, &mut out);
+    task_image_not_prefetched::check(facts, &mut out);
+    task_missing_container_settings::check(facts, &mut out);
+    template_value_unknown::check(facts, &mut out);
+    unsupported_vm_size::check(facts, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;

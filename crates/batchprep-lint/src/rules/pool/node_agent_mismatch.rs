@@ -1,0 +1,49 @@
+//! `nodeAgentSKUId` must be the agent the marketplace image pairs with; another agent fails allocation.
+
+use super::PoolFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "node-agent-mismatch";
+
+pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
+    let Some(image) = f.node_image() else { return };
+    match &f.pool.node_agent_sku_id {
+        Some(agent) if !agent.value.eq_ignore_ascii_case(&image.node_agent_sku_id) => out.push(
+            f.finding(
+                NAME,
+                agent,
+                format!(
+                    "`nodeAgentSKUId` is `{}` but `{}` needs `{}`",
+                    agent.value,
+                    image.urn(),
+                    image.node_agent_sku_id
+                ),
+            )
+            .with_fix(format!(
+                "set `nodeAgentSKUId` to `{}`",
+                image.node_agent_sku_id
+            )),
+        ),
+        Some(_) => {}
+        None => {
+            if let Some(vm) = &f.pool.vm_configuration_pointer {
+                out.push(
+                    f.finding_at(
+                        NAME,
+                        vm,
+                        format!(
+                            "`nodeAgentSKUId` is missing; `{}` needs `{}`",
+                            image.urn(),
+                            image.node_agent_sku_id
+                        ),
+                    )
+                    .with_fix(format!(
+                        "add `\"nodeAgentSKUId\": \"{}\"`",
+                        image.node_agent_sku_id
+                    )),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! A node image whose support ends within 12 months: pools must move before Batch stops allocating it.
+
+use batchprep_batch::catalog::ImageStatus;
+
+use super::PoolFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "node-image-end-of-life";
+
+pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
+    let (Some(image), Some(at)) = (f.node_image(), &f.pool.image) else {
+        return;
+    };
+    if let ImageStatus::EndingSoon {
+        end_of_life,
+        days_left,
+    } = image.status(f.today)
+    {
+        let next = batchprep_batch::catalog::recommended();
+        out.push(
+            f.finding_at(
+                NAME,
+                &at.pointer,
+                format!(
+                    "`{}` reaches end of life on {end_of_life} ({days_left} days from {})",
+                    image.urn(),
+                    f.today
+                ),
+            )
+            .with_fix(format!(
+                "move to `{}` with node agent `{}`",
+                next.urn(),
+                next.node_agent_sku_id
+            )),
+        );
+    }
+}

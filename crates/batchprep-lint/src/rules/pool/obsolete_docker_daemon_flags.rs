@@ -1,0 +1,47 @@
+//! The Batch doc's start task (`docker daemon -g /new/path`) fails on every current engine: `docker
+//! daemon` was removed in 17.12 and `-g/--graph` in 23.0.
+
+use super::PoolFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "obsolete-docker-daemon-flags";
+
+pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
+    let Some(cmd) = f
+        .pool
+        .start_task
+        .as_ref()
+        .and_then(|s| s.command_line.as_ref())
+    else {
+        return;
+    };
+    let words: Vec<&str> = cmd
+        .value
+        .split(|c: char| {
+            c.is_whitespace() || c == ';' || c == '&' || c == '|' || c == '\'' || c == '"'
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut problems = Vec::new();
+    if words
+        .windows(2)
+        .any(|w| w[0].ends_with("docker") && w[1] == "daemon")
+    {
+        problems.push("`docker daemon` (removed in Docker 17.12; the daemon is `dockerd`)");
+    }
+    let runs_daemon = words.iter().any(|w| w.ends_with("dockerd")) || problems.len() == 1;
+    if runs_daemon
+        && words
+            .iter()
+            .any(|w| *w == "-g" || *w == "--graph" || w.starts_with("--graph="))
+    {
+        problems.push("`-g/--graph` (removed in Docker 23.0)");
+    }
+    if !problems.is_empty() {
+        out.push(
+            f.finding(NAME, cmd, format!("the start task uses {}", problems.join(" and ")))
+                .with_fix("set `data-root` in /etc/docker/daemon.json instead: `batchprep start-task` writes an idempotent script that does it"),
+        );
+    }
+}
