@@ -1,0 +1,20 @@
+//! `--gpus` in `containerRunOptions`: Batch gives GPU pools' containers their GPUs itself.
+
+use super::ContainerFacts;
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "gpus-run-option";
+
+pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
+    let Some(gpus) = &f.task.run_options.gpus else {
+        return;
+    };
+    out.push(
+        f.finding(
+            NAME,
+            format!("containerRunOptions has `--gpus {gpus}`; Batch enables GPUs for container tasks itself"),
+        )
+        .with_fix("remove `--gpus` from containerRunOptions and run the task on a GPU VM size"),
+    );
+}

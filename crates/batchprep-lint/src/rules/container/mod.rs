@@ -1,0 +1,324 @@
+//! Container rules: how an image meets the Batch task that runs it. Every rule reads one
+//! [`ContainerFacts`]: the image (config, platform, merged filesystem), the task, and the effective
+//! container Batch's `docker create` starts (resolved once by `batchprep-batch`). No I/O.
+
+use batchprep_batch::task::{CwdSource, EffectiveContainer, ImageDefaults, TaskContainer};
+use batchprep_oci::{
+    Entry, EntryKind, Image, ImageConfig, Layer, MergedFs, Platform, Resolved, fs::normalise,
+};
+
+use crate::Finding;
+
+pub(crate) mod entrypoint_swallows_command_line;
+pub(crate) mod executable_not_found;
+pub(crate) mod gpus_run_option;
+pub(crate) mod not_executable_by_task_user;
+pub(crate) mod nothing_to_run;
+pub(crate) mod platform_mismatch;
+pub(crate) mod redundant_rm_option;
+pub(crate) mod relative_entrypoint;
+pub(crate) mod relative_workdir_option;
+pub(crate) mod runtime_run_option;
+pub(crate) mod shebang_crlf;
+pub(crate) mod shebang_interpreter_missing;
+pub(crate) mod workdir_relative_argument;
+
+/// Every container rule, in id order.
+pub const NAMES: &[&str] = &[
+    relative_entrypoint::NAME,
+    workdir_relative_argument::NAME,
+    executable_not_found::NAME,
+    not_executable_by_task_user::NAME,
+    shebang_interpreter_missing::NAME,
+    shebang_crlf::NAME,
+    nothing_to_run::NAME,
+    entrypoint_swallows_command_line::NAME,
+    platform_mismatch::NAME,
+    gpus_run_option::NAME,
+    runtime_run_option::NAME,
+    redundant_rm_option::NAME,
+    relative_workdir_option::NAME,
+];
+
+type Check = fn(&ContainerFacts<'_>, &mut Vec<Finding>);
+
+const CHECKS: &[Check] = &[
+    relative_entrypoint::check,
+    workdir_relative_argument::check,
+    executable_not_found::check,
+    not_executable_by_task_user::check,
+    shebang_interpreter_missing::check,
+    shebang_crlf::check,
+    nothing_to_run::check,
+    entrypoint_swallows_command_line::check,
+    platform_mismatch::check,
+    gpus_run_option::check,
+    runtime_run_option::check,
+    redundant_rm_option::check,
+    relative_workdir_option::check,
+];
+
+/// Everything the container rules read.
+pub struct ContainerFacts<'a> {
+    /// What findings are about (`image oci:app:1`, `task render-1 (oci:app:1)`).
+    pub subject: String,
+    /// The image config.
+    pub config: &'a ImageConfig,
+    /// The image's platform.
+    pub platform: &'a Platform,
+    /// The image's layers (to name the one that removed a file).
+    pub layers: &'a [Layer],
+    /// The merged filesystem.
+    pub fs: &'a MergedFs,
+    /// The platform of the pool's nodes.
+    pub node: &'a Platform,
+    /// The task.
+    pub task: &'a TaskContainer,
+    /// The container Batch creates.
+    pub run: EffectiveContainer,
+}
+
+/// The image's defaults, as the Batch model takes them.
+pub fn image_defaults(config: &ImageConfig) -> ImageDefaults {
+    ImageDefaults {
+        entrypoint: config.entrypoint.clone().unwrap_or_default(),
+        cmd: config.cmd.clone().unwrap_or_default(),
+        working_dir: config.working_dir.clone().unwrap_or_default(),
+        user: config.user.clone().unwrap_or_default(),
+        env: config.env.clone(),
+    }
+}
+
+/// The subject findings about `task` on `image` carry.
+pub fn subject(image_source: &str, task: &TaskContainer) -> String {
+    if task.id == batchprep_batch::task::DEFAULT_TASK_ID {
+        format!("image {image_source}")
+    } else {
+        format!("task {} ({image_source})", task.id)
+    }
+}
+
+impl<'a> ContainerFacts<'a> {
+    /// The facts of `task` running `image` on nodes of platform `node`.
+    pub fn new(image: &'a Image, task: &'a TaskContainer, node: &'a Platform) -> Self {
+        ContainerFacts {
+            subject: subject(&image.source, task),
+            config: &image.config,
+            platform: &image.platform,
+            layers: &image.layers,
+            fs: &image.fs,
+            node,
+            task,
+            run: task.resolve(&image_defaults(&image.config)),
+        }
+    }
+
+    pub(crate) fn finding(&self, name: &str, message: impl Into<String>) -> Finding {
+        Finding::new(name, self.subject.clone(), message)
+    }
+
+    /// The program the container starts, as the runtime finds it.
+    pub(crate) fn program(&self) -> Program<'a> {
+        let Some(name) = self.run.argv.first() else {
+            return Program::None;
+        };
+        if name.starts_with('/') {
+            if self.run.is_mounted(name) {
+                return Program::OutsideImage;
+            }
+            return Program::Path(self.lookup(name));
+        }
+        if name.contains('/') {
+            if self.run.cwd_is_mounted() {
+                return Program::RelativeToMount;
+            }
+            return Program::Path(self.lookup(&join(&self.run.cwd, name)));
+        }
+        match self.fs.which(name, self.run.path()) {
+            Some(path) => Program::Path(self.lookup(&path)),
+            None => Program::NotOnPath,
+        }
+    }
+
+    /// What is at `path` in the image.
+    pub(crate) fn lookup(&self, path: &str) -> Lookup<'a> {
+        let resolution = self.fs.resolve(path);
+        match resolution.outcome {
+            Resolved::Found { path: real } => match self.fs.entry(&real) {
+                Some(entry) => Lookup::Found {
+                    asked: normalise(path),
+                    real,
+                    entry,
+                },
+                None => Lookup::Missing {
+                    asked: normalise(path),
+                    removed_by: None,
+                },
+            },
+            Resolved::Missing { path: missing } => Lookup::Missing {
+                asked: normalise(path),
+                removed_by: self
+                    .fs
+                    .removed_by(&missing)
+                    .map(|layer| (missing.clone(), layer)),
+            },
+            Resolved::NotADirectory { path: file } => Lookup::NotADirectory {
+                asked: normalise(path),
+                file,
+            },
+            Resolved::Loop => Lookup::Loop {
+                asked: normalise(path),
+            },
+        }
+    }
+
+    /// `layer N (sha256:0123456789ab)`, naming a layer for people.
+    pub(crate) fn layer_name(&self, layer: usize) -> String {
+        match self.layers.get(layer) {
+            Some(l) => {
+                let short = l
+                    .digest
+                    .split_once(':')
+                    .map_or(l.digest.as_str(), |(_, hex)| hex);
+                format!("layer {} ({})", layer + 1, &short[..short.len().min(12)])
+            }
+            None => format!("layer {}", layer + 1),
+        }
+    }
+
+    /// How the task can keep the image WORKDIR as its working directory.
+    pub(crate) fn keep_workdir_fix(&self) -> String {
+        format!(
+            "add `--workdir {}` to containerRunOptions or set `workingDirectory: containerImageDefault`",
+            self.run.image_workdir
+        )
+    }
+
+    /// Where the working directory comes from, for messages.
+    pub(crate) fn cwd_phrase(&self) -> String {
+        match self.run.cwd_source {
+            CwdSource::TaskWorkingDirectory => {
+                format!("the task working directory `{}`", self.run.cwd)
+            }
+            CwdSource::RunOptions => format!("`{}` (from `--workdir`)", self.run.cwd),
+            CwdSource::ImageWorkdir => format!("the image WORKDIR `{}`", self.run.cwd),
+        }
+    }
+}
+
+/// What the container's program is.
+pub(crate) enum Program<'a> {
+    /// argv is empty.
+    None,
+    /// A relative path with a `/`, and the cwd is a node mount: nothing from the image is there.
+    RelativeToMount,
+    /// An absolute path under a node mount: not in the image, not checkable.
+    OutsideImage,
+    /// A bare name not found on PATH.
+    NotOnPath,
+    /// A path in the image, and what is there.
+    Path(Lookup<'a>),
+}
+
+/// What a path in the image leads to.
+pub(crate) enum Lookup<'a> {
+    /// It exists.
+    Found {
+        /// The path as asked, normalised.
+        asked: String,
+        /// The real path after symlinks.
+        real: String,
+        /// Its metadata.
+        entry: &'a Entry,
+    },
+    /// Nothing there; `removed_by` names the path a later layer's whiteout removed, and the layer.
+    Missing {
+        /// The path as asked.
+        asked: String,
+        /// What a whiteout or opaque directory removed, and in which layer.
+        removed_by: Option<(String, usize)>,
+    },
+    /// A component on the way is a file.
+    NotADirectory {
+        /// The path as asked.
+        asked: String,
+        /// The file in the way.
+        file: String,
+    },
+    /// A symlink loop.
+    Loop {
+        /// The path as asked.
+        asked: String,
+    },
+}
+
+impl Lookup<'_> {
+    /// The regular file it found, if any.
+    pub(crate) fn file(&self) -> Option<(&str, &Entry)> {
+        match self {
+            Lookup::Found { real, entry, .. } if entry.kind == EntryKind::File => {
+                Some((real.as_str(), *entry))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `dir/name`, normalised.
+pub(crate) fn join(dir: &str, name: &str) -> String {
+    normalise(&format!("{dir}/{name}"))
+}
+
+/// A script's `#!` line: interpreter and optional argument, and whether it ends in `\r`.
+pub(crate) struct Shebang {
+    /// The raw line after `#!`, without the final `\n`, lossily decoded.
+    pub line: String,
+    /// Ends in a carriage return.
+    pub crlf: bool,
+    /// The interpreter path.
+    pub interpreter: String,
+    /// The rest of the line (one argument for the kernel).
+    pub argument: Option<String>,
+}
+
+/// The `#!` line of an executable file, when it has one.
+pub(crate) fn shebang(entry: &Entry) -> Option<Shebang> {
+    let first = entry.first_line.as_deref()?;
+    let rest = first.strip_prefix(b"#!")?;
+    let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+    let line = String::from_utf8_lossy(rest).into_owned();
+    let crlf = line.ends_with('\r');
+    let body = line.trim_end_matches('\r').trim_matches([' ', '\t']);
+    let (interpreter, argument) = match body.split_once([' ', '\t']) {
+        Some((i, a)) => (i.to_owned(), Some(a.trim_matches([' ', '\t']).to_owned())),
+        None => (body.to_owned(), None),
+    };
+    Some(Shebang {
+        line,
+        crlf,
+        interpreter,
+        argument: argument.filter(|a| !a.is_empty()),
+    })
+}
+
+/// Formats a mode as `0644`.
+pub(crate) fn mode(m: u32) -> String {
+    format!("{:04o}", m & 0o7777)
+}
+
+/// Runs every container rule over `facts`.
+pub fn lint_container(facts: &ContainerFacts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for check in CHECKS {
+        check(facts, &mut out);
+    }
+    out
+}
+
+/// Lints `task` running `image` on nodes of platform `node`.
+pub fn lint_task(image: &Image, task: &TaskContainer, node: &Platform) -> Vec<Finding> {
+    lint_container(&ContainerFacts::new(image, task, node))
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,101 @@
+//! The task's user cannot execute the program: mode bits and ownership, as the kernel checks them for
+//! the uid and gid Batch maps into the container (root only for pool-scope admin tasks).
+
+use batchprep_batch::task::UserSource;
+use batchprep_oci::{Entry, EntryKind};
+
+use super::{ContainerFacts, Lookup, Program, mode, shebang};
+use crate::Finding;
+
+/// Rule name.
+pub const NAME: &str = "not-executable-by-task-user";
+
+const READ: u32 = 0o4;
+const EXEC: u32 = 0o1;
+
+pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
+    let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
+        return;
+    };
+    if entry.kind != EntryKind::File {
+        return;
+    }
+    let Some(uid) = f.run.user.uid else {
+        return;
+    };
+    let gid = f.run.user.gid;
+    let who = match gid {
+        Some(g) => format!("uid {uid} (gid {g})"),
+        None => format!("uid {uid}"),
+    };
+    let how = match f.run.user.source {
+        UserSource::RunOptions => format!("the task runs as {who} (`--user {}`)", f.run.user.spec),
+        UserSource::Batch if uid == 0 => format!("the task runs as {who} (pool-scope admin)"),
+        UserSource::Batch => format!("the task runs as {who} ({})", f.task.identity),
+    };
+    let owner = |e: &Entry| format!("mode {}, owner {}:{}", mode(e.mode), e.uid, e.gid);
+    let root_fix = "or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)";
+
+    if uid != 0 {
+        let mut dir = String::new();
+        for part in real
+            .trim_start_matches('/')
+            .split('/')
+            .collect::<Vec<_>>()
+            .split_last()
+            .map_or(&[][..], |(_, d)| d)
+        {
+            dir = format!("{dir}/{part}");
+            if let Some(d) = f.fs.entry(&dir) {
+                if !allows(d, uid, gid, EXEC) {
+                    out.push(
+                        f.finding(NAME, format!("{how}, which cannot search the directory `{dir}` ({}) on the way to `{real}`", owner(d)))
+                            .with_fix(format!("`chmod a+x {dir}` in the image, {root_fix}")),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+    let executable = if uid == 0 {
+        entry.mode & 0o111 != 0
+    } else {
+        allows(entry, uid, gid, EXEC)
+    };
+    if !executable {
+        let what = if entry.mode & 0o111 == 0 {
+            "has no execute bit"
+        } else {
+            "is not executable by that user"
+        };
+        let fix = if entry.mode & 0o111 == 0 {
+            format!("`chmod 755 {real}` in the image")
+        } else {
+            format!("`chmod 755 {real}` in the image, {root_fix}")
+        };
+        out.push(
+            f.finding(NAME, format!("{how}; `{real}` ({}) {what}", owner(entry)))
+                .with_fix(fix),
+        );
+        return;
+    }
+    // A script is read by its interpreter as the same user.
+    if uid != 0 && shebang(entry).is_some() && !allows(entry, uid, gid, READ) {
+        out.push(
+            f.finding(NAME, format!("{how}; the script `{real}` ({}) is executable but not readable by that user, so its interpreter cannot read it", owner(entry)))
+                .with_fix(format!("`chmod a+rx {real}` in the image, {root_fix}")),
+        );
+    }
+}
+
+/// Whether `uid`/`gid` has permission `bit` (`READ` or `EXEC`) on `entry` (not root).
+fn allows(entry: &Entry, uid: u32, gid: Option<u32>, bit: u32) -> bool {
+    let class = if u64::from(uid) == entry.uid {
+        6
+    } else if gid.is_some_and(|g| u64::from(g) == entry.gid) {
+        3
+    } else {
+        0
+    };
+    (entry.mode >> class) & bit != 0
+}

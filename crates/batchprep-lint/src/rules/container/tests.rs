@@ -1,0 +1,431 @@
+//! Each container rule alone, against a failing fixture and its close passing twin, built in memory
+//! with `MergedFs::builder()`.
+
+use batchprep_batch::task::{
+    AutoUserScope, ContainerWorkingDirectory, ElevationLevel, TaskContainer, TaskIdentity,
+};
+use batchprep_oci::{ImageConfig, MergedFs, MergedFsBuilder, Platform};
+
+use super::{ContainerFacts, lint_container};
+
+const SH: &[u8] = b"\x7fELF\x02\x01\x01\n";
+
+/// A small image: `/bin/sh`, `/bin/echo`, and `/app/run.sh` (a `#!/bin/sh` script), WORKDIR `/app`.
+fn base() -> MergedFsBuilder {
+    MergedFs::builder()
+        .dir("/bin", 0o755)
+        .file("/bin/sh", 0o755, 0, 0, SH)
+        .file("/bin/echo", 0o755, 0, 0, SH)
+        .dir("/app", 0o755)
+        .file("/app/run.sh", 0o755, 0, 0, b"#!/bin/sh\n")
+        .file("/app/job.py", 0o644, 0, 0, b"")
+}
+
+struct Case {
+    fs: MergedFs,
+    config: ImageConfig,
+    platform: Platform,
+    task: TaskContainer,
+}
+
+fn case(
+    fs: MergedFsBuilder,
+    entrypoint: &[&str],
+    cmd: &[&str],
+    command_line: &str,
+    opts: &str,
+) -> Case {
+    let words = |w: &[&str]| (!w.is_empty()).then(|| w.iter().map(|s| s.to_string()).collect());
+    Case {
+        fs: fs.build(),
+        config: ImageConfig {
+            entrypoint: words(entrypoint),
+            cmd: words(cmd),
+            working_dir: Some("/app".into()),
+            ..ImageConfig::default()
+        },
+        platform: Platform::default(),
+        task: TaskContainer::new(
+            "oci:app:1",
+            command_line,
+            opts,
+            ContainerWorkingDirectory::TaskWorkingDirectory,
+            TaskIdentity::default(),
+        )
+        .unwrap(),
+    }
+}
+
+impl Case {
+    fn admin(mut self) -> Case {
+        self.task.identity = TaskIdentity::AutoUser {
+            scope: AutoUserScope::Pool,
+            elevation: ElevationLevel::Admin,
+        };
+        self
+    }
+
+    /// `name: message` and `fix` of every finding.
+    fn lint(&self) -> Vec<String> {
+        let node = Platform::default();
+        let facts = ContainerFacts {
+            subject: "image oci:app:1".into(),
+            config: &self.config,
+            platform: &self.platform,
+            layers: &[],
+            fs: &self.fs,
+            node: &node,
+            task: &self.task,
+            run: self.task.resolve(&super::image_defaults(&self.config)),
+        };
+        lint_container(&facts)
+            .into_iter()
+            .map(|f| {
+                format!(
+                    "{}: {} | fix: {}",
+                    f.name,
+                    f.message,
+                    f.fix.unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+}
+
+const WD: &str = "/mnt/batch/tasks/workitems/job/job-1/task/wd";
+
+#[test]
+fn relative_entrypoint_fails_in_the_task_working_directory() {
+    let c = case(base(), &["./run.sh"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [format!(
+            "relative-entrypoint: the program `./run.sh` from the ENTRYPOINT is relative to the working directory, which is the task working directory `{WD}`, not the image WORKDIR `/app` (the image has it at `/app/run.sh`) | fix: use the absolute path `/app/run.sh`, or add `--workdir /app` to containerRunOptions or set `workingDirectory: containerImageDefault`"
+        )]
+    );
+    assert!(
+        case(base(), &["./run.sh"], &[], "", "--workdir /app")
+            .lint()
+            .is_empty()
+    );
+    let mut c = case(base(), &["./run.sh"], &[], "", "");
+    c.task.working_directory = ContainerWorkingDirectory::ContainerImageDefault;
+    assert!(c.lint().is_empty());
+    assert!(
+        case(base(), &["/app/run.sh"], &[], "", "")
+            .lint()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_resource_file_makes_a_relative_program_fine() {
+    let mut c = case(base(), &[], &[], "./fetched.sh", "");
+    assert_eq!(c.lint().len(), 1);
+    c.task.resource_files = vec!["fetched.sh".into()];
+    assert!(c.lint().is_empty());
+}
+
+#[test]
+fn workdir_relative_argument_names_the_file_and_the_cwd() {
+    let c = case(base(), &[], &[], "sh run.sh", "");
+    assert_eq!(
+        c.lint(),
+        [format!(
+            "workdir-relative-argument: the argument `run.sh` names `/app/run.sh` in the image WORKDIR, but the task runs in the task working directory `{WD}`, where `run.sh` does not exist | fix: pass the absolute path `/app/run.sh`, or add `--workdir /app` to containerRunOptions or set `workingDirectory: containerImageDefault`"
+        )]
+    );
+    assert!(
+        case(base(), &[], &[], "sh /app/run.sh", "")
+            .lint()
+            .is_empty()
+    );
+    assert!(
+        case(base(), &[], &[], "sh run.sh", "-w /app")
+            .lint()
+            .is_empty()
+    );
+    // A word that is no file of the WORKDIR is just a word.
+    assert!(case(base(), &[], &[], "echo hello", "").lint().is_empty());
+}
+
+#[test]
+fn executable_not_found_missing_not_on_path_and_removed() {
+    let c = case(base(), &[], &[], "/app/train", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "executable-not-found: the program `/app/train` does not exist in the image | fix: install the program in the image or fix its path"
+        ]
+    );
+
+    let fs = base()
+        .dir("/opt/py/bin", 0o755)
+        .file("/opt/py/bin/python3", 0o755, 0, 0, SH);
+    let c = case(fs.clone(), &[], &[], "python3 /app/job.py", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "executable-not-found: the program `python3` is not on PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`); the image has it at `/opt/py/bin/python3` | fix: use the absolute path `/opt/py/bin/python3`, or add its directory to PATH in the image"
+        ]
+    );
+    assert!(
+        case(fs, &[], &[], "/opt/py/bin/python3 /app/job.py", "")
+            .lint()
+            .is_empty()
+    );
+
+    let removed = base().layer().whiteout("/app/run.sh", 1);
+    let c = case(removed, &["/app/run.sh"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "executable-not-found: the program `/app/run.sh` was removed by layer 2: a whiteout deletes `/app/run.sh` from the merged filesystem | fix: stop deleting `/app/run.sh` in a later layer, or install the program again after it"
+        ]
+    );
+
+    let c = case(base(), &["/app"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "executable-not-found: the program `/app` is a dir, not an executable file | fix: point the program at an executable file"
+        ]
+    );
+}
+
+#[test]
+fn bare_names_resolve_through_symlinks_on_path() {
+    let fs = base()
+        .dir("/usr/bin", 0o755)
+        .symlink("/usr/bin/sh", "/bin/sh");
+    let mut c = case(fs, &[], &[], "sh -c true", "");
+    c.config.env = vec!["PATH=/usr/bin".into()];
+    assert!(c.lint().is_empty());
+}
+
+#[test]
+fn not_executable_by_task_user_checks_mode_owner_and_directories() {
+    let fs = base().file("/app/owner-only.sh", 0o700, 0, 0, b"#!/bin/sh\n");
+    let c = case(fs.clone(), &["/app/owner-only.sh"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "not-executable-by-task-user: the task runs as uid 1000 (gid 1000) (auto-user (scope pool, elevation nonadmin)); `/app/owner-only.sh` (mode 0700, owner 0:0) is not executable by that user | fix: `chmod 755 /app/owner-only.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+        ]
+    );
+    assert!(
+        case(fs, &["/app/owner-only.sh"], &[], "", "")
+            .admin()
+            .lint()
+            .is_empty()
+    );
+
+    let fs = base().file("/app/data.sh", 0o644, 0, 0, b"");
+    let c = case(fs, &["/app/data.sh"], &[], "", "").admin();
+    assert_eq!(
+        c.lint(),
+        [
+            "not-executable-by-task-user: the task runs as uid 0 (gid 0) (pool-scope admin); `/app/data.sh` (mode 0644, owner 0:0) has no execute bit | fix: `chmod 755 /app/data.sh` in the image"
+        ]
+    );
+
+    let fs = base()
+        .dir("/secret", 0o700)
+        .file("/secret/tool", 0o755, 0, 0, SH);
+    let c = case(fs.clone(), &["/secret/tool"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "not-executable-by-task-user: the task runs as uid 1000 (gid 1000) (auto-user (scope pool, elevation nonadmin)), which cannot search the directory `/secret` (mode 0700, owner 0:0) on the way to `/secret/tool` | fix: `chmod a+x /secret` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+        ]
+    );
+    assert!(
+        case(fs, &["/secret/tool"], &[], "", "--user 0")
+            .lint()
+            .is_empty()
+    );
+
+    let fs = base().file("/app/x.sh", 0o711, 0, 0, b"#!/bin/sh\n");
+    let c = case(fs, &["/app/x.sh"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "not-executable-by-task-user: the task runs as uid 1000 (gid 1000) (auto-user (scope pool, elevation nonadmin)); the script `/app/x.sh` (mode 0711, owner 0:0) is executable but not readable by that user, so its interpreter cannot read it | fix: `chmod a+rx /app/x.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+        ]
+    );
+
+    // The owner's bits apply to the owner.
+    let fs = base().file("/app/mine.sh", 0o700, 1000, 1000, b"#!/bin/sh\n");
+    assert!(case(fs, &["/app/mine.sh"], &[], "", "").lint().is_empty());
+}
+
+#[test]
+fn shebang_interpreter_missing_plain_env_and_removed() {
+    let fs = base().file("/app/b.sh", 0o755, 0, 0, b"#!/bin/bash -e\n");
+    let c = case(fs, &["/app/b.sh"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "shebang-interpreter-missing: the script `/app/b.sh` starts with `#!/bin/bash -e`, but `/bin/bash` does not exist in the image | fix: install `/bin/bash` in the image, or change the `#!` line of `/app/b.sh` to an interpreter the image has (e.g. `#!/bin/sh`)"
+        ]
+    );
+
+    let fs = base()
+        .dir("/usr/bin", 0o755)
+        .file("/usr/bin/env", 0o755, 0, 0, SH)
+        .file("/app/p.py", 0o755, 0, 0, b"#!/usr/bin/env python3\n");
+    let c = case(fs.clone(), &["/app/p.py"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "shebang-interpreter-missing: the script `/app/p.py` starts with `#!/usr/bin/env python3`, but `python3` is not on PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`) | fix: install `python3` in the image, or change the `#!` line of `/app/p.py` to an interpreter the image has"
+        ]
+    );
+    let with_python = fs.file("/usr/bin/python3", 0o755, 0, 0, SH);
+    assert!(
+        case(with_python, &["/app/p.py"], &[], "", "")
+            .lint()
+            .is_empty()
+    );
+
+    let c = case(
+        base().layer().whiteout("/bin/sh", 1),
+        &["/app/run.sh"],
+        &[],
+        "",
+        "",
+    );
+    assert_eq!(
+        c.lint(),
+        [
+            "shebang-interpreter-missing: the script `/app/run.sh` starts with `#!/bin/sh`, but `/bin/sh` was removed by layer 2 (whiteout of `/bin/sh`) | fix: keep `/bin/sh` in the image, or change the `#!` line of `/app/run.sh`"
+        ]
+    );
+}
+
+#[test]
+fn shebang_crlf_is_reported_alone() {
+    let fs = base().file("/app/w.sh", 0o755, 0, 0, b"#!/bin/sh\r\n");
+    let c = case(fs, &["/app/w.sh"], &[], "", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "shebang-crlf: the script `/app/w.sh` starts with `#!/bin/sh\\r`: CRLF line endings leave a `\\r` on the interpreter line, so `/bin/sh\\r` is looked up and does not exist | fix: convert `/app/w.sh` to LF line endings in the image build (`dos2unix /app/w.sh` or `sed -i 's/\\r$//' /app/w.sh`)"
+        ]
+    );
+}
+
+#[test]
+fn nothing_to_run_without_entrypoint_cmd_or_command_line() {
+    assert_eq!(
+        case(base(), &[], &[], "", "").lint(),
+        [
+            "nothing-to-run: the image has no ENTRYPOINT and no CMD and the task command line is empty: the container has no command | fix: give the task a command line (an absolute program path), or set ENTRYPOINT or CMD in the image"
+        ]
+    );
+    assert!(
+        case(base(), &[], &["/app/run.sh"], "", "")
+            .lint()
+            .is_empty()
+    );
+    assert_eq!(
+        case(base(), &["/app/run.sh"], &[], "", "--entrypoint ''")
+            .lint()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn entrypoint_swallows_a_program_command_line() {
+    let c = case(base(), &["/bin/echo"], &[], "/app/run.sh", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "entrypoint-swallows-command-line: the image ENTRYPOINT `/bin/echo` receives the command line `/app/run.sh` as its arguments, so `/app/run.sh` does not run as a program | fix: add `--entrypoint /app/run.sh` to containerRunOptions (and drop `/app/run.sh` from the command line), or `--entrypoint ''` to run the command line as is"
+        ]
+    );
+    assert!(
+        case(
+            base(),
+            &["/bin/echo"],
+            &[],
+            "/app/run.sh",
+            "--entrypoint ''"
+        )
+        .lint()
+        .is_empty()
+    );
+    // Arguments the ENTRYPOINT expects are fine, and so are wrappers and entrypoint scripts.
+    assert!(
+        case(base(), &["/bin/echo"], &[], "hello world", "")
+            .lint()
+            .is_empty()
+    );
+    assert!(
+        case(base(), &["/bin/sh"], &[], "/app/run.sh", "")
+            .lint()
+            .is_empty()
+    );
+    assert!(
+        case(base(), &["/app/run.sh"], &[], "/bin/echo", "")
+            .lint()
+            .is_empty()
+    );
+
+    let c = case(base(), &["/bin/sh", "-c"], &[], "echo hi", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "entrypoint-swallows-command-line: the image ENTRYPOINT `/bin/sh -c` runs only the first word `echo` of the command line as its script; the other words become `$0`, `$1`... | fix: pass the command as one quoted word: `'echo hi'`"
+        ]
+    );
+    assert!(
+        case(base(), &["/bin/sh", "-c"], &[], "'echo hi'", "")
+            .lint()
+            .is_empty()
+    );
+}
+
+#[test]
+fn platform_mismatch_names_both_platforms() {
+    let mut c = case(base(), &["/app/run.sh"], &[], "", "");
+    c.platform = "linux/arm64".parse().unwrap();
+    assert_eq!(
+        c.lint(),
+        [
+            "platform-mismatch: the image is linux/arm64 but the pool's nodes are linux/amd64: its programs cannot run there (exec format error) | fix: build the image for linux/amd64 (`docker buildx build --platform linux/amd64`) or publish a multi-platform index that includes it"
+        ]
+    );
+}
+
+#[test]
+fn run_option_rules() {
+    let c = case(
+        base(),
+        &["/app/run.sh"],
+        &[],
+        "",
+        "--gpus all --runtime nvidia --rm --workdir app",
+    );
+    assert_eq!(
+        c.lint(),
+        [
+            "gpus-run-option: containerRunOptions has `--gpus all`; Batch enables GPUs for container tasks itself | fix: remove `--gpus` from containerRunOptions and run the task on a GPU VM size",
+            "runtime-run-option: containerRunOptions has `--runtime nvidia`; container create fails on nodes without that runtime | fix: remove `--runtime` from containerRunOptions; Batch configures GPU containers without it",
+            "redundant-rm-option: containerRunOptions has `--rm`; Batch removes the task container itself | fix: remove `--rm` from containerRunOptions",
+            "relative-workdir-option: containerRunOptions has `--workdir app`, a relative path; the working directory must be absolute | fix: use an absolute path: `--workdir /app`",
+        ]
+    );
+    assert!(
+        case(
+            base(),
+            &["/app/run.sh"],
+            &[],
+            "",
+            "--workdir /app --shm-size 1g"
+        )
+        .lint()
+        .is_empty()
+    );
+}
