@@ -1,0 +1,166 @@
+//! Docker's bridge and address pools against the networks a pool must reach: each overlap found by
+//! `batchprep_batch::net::analyze` becomes a finding naming both ranges, where they meet, what
+//! breaks, and the setting that fixes it.
+
+use batchprep_batch::net::{DockerRange, NetAnalysis, Overlap, RangeKind, Suggestion};
+
+use crate::Finding;
+
+/// docker0 overlaps a range the node must reach (BP301).
+pub mod docker_bridge_overlap {
+    /// Rule name.
+    pub const NAME: &str = "docker-bridge-overlap";
+}
+
+/// A default address pool overlaps a range the node must reach (BP302).
+pub mod docker_address_pool_overlap {
+    /// Rule name.
+    pub const NAME: &str = "docker-address-pool-overlap";
+}
+
+/// One finding per overlap in `analysis`, in its order (bridge first, then pools).
+pub fn check(analysis: &NetAnalysis) -> Vec<Finding> {
+    analysis
+        .overlaps
+        .iter()
+        .map(|o| finding(o, analysis.suggestion.as_ref().ok()))
+        .collect()
+}
+
+fn finding(o: &Overlap, suggestion: Option<&Suggestion>) -> Finding {
+    let network = &o.network;
+    let place = match network.kind {
+        RangeKind::Vnet => "the VNet",
+        RangeKind::Peered => "the peered VNet",
+        RangeKind::OnPrem => "the on-premises network",
+    };
+    match o.docker {
+        DockerRange::Bridge { cidr } => {
+            let fix = match suggestion {
+                Some(s) => format!(
+                    "set \"bip\": \"{}\" in /etc/docker/daemon.json before tasks run (the suggested daemon.json fragment has it)",
+                    s.bip
+                ),
+                None => no_room_fix(),
+            };
+            Finding::new(
+                docker_bridge_overlap::NAME,
+                format!("docker0 {cidr}"),
+                format!(
+                    "docker0 {cidr} overlaps {network} on {}: traffic from containers to {} goes into the bridge and never reaches {place}",
+                    o.intersection, o.intersection
+                ),
+            )
+            .with_fix(fix)
+        }
+        DockerRange::AddressPool { cidr, size } => {
+            let fix = match suggestion {
+                Some(s) => format!(
+                    "set \"default-address-pools\" in /etc/docker/daemon.json to the suggested {} pool(s), starting with {}",
+                    s.default_address_pools.len(),
+                    s.default_address_pools
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
+                None => no_room_fix(),
+            };
+            Finding::new(
+                docker_address_pool_overlap::NAME,
+                format!("default address pool {cidr}"),
+                format!(
+                    "default address pool {cidr} (size {size}) overlaps {network} on {}: containers on Docker networks taken from it cannot reach {} in {place}",
+                    o.intersection, o.intersection
+                ),
+            )
+            .with_fix(fix)
+        }
+    }
+}
+
+fn no_room_fix() -> String {
+    "no private range is free for Docker: list only the ranges the node must reach, or give Docker ranges outside private space with --bip and --default-address-pools".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use batchprep_batch::net::{DockerSettings, NetworkRange, analyze};
+
+    use super::*;
+    use crate::Severity;
+
+    fn run(kind: RangeKind, cidrs: &[&str]) -> Vec<Finding> {
+        let ranges: Vec<NetworkRange> = cidrs
+            .iter()
+            .map(|c| NetworkRange::parse(kind, c, &format!("--{}", kind.key())).unwrap())
+            .collect();
+        check(&analyze(&ranges, &DockerSettings::default()))
+    }
+
+    #[test]
+    fn a_vnet_on_docker0_is_an_error_with_the_new_bip() {
+        let findings = run(RangeKind::Vnet, &["172.17.0.0/16"]);
+        assert_eq!(findings.len(), 2);
+        let bridge = &findings[0];
+        assert_eq!(
+            (bridge.id.as_str(), bridge.severity),
+            ("BP301", Severity::Error)
+        );
+        assert_eq!(bridge.subject, "docker0 172.17.0.0/16");
+        assert_eq!(
+            bridge.message,
+            "docker0 172.17.0.0/16 overlaps VNet range 172.17.0.0/16 (--vnet) on 172.17.0.0/16: traffic from containers to 172.17.0.0/16 goes into the bridge and never reaches the VNet"
+        );
+        assert_eq!(
+            bridge.fix.as_deref(),
+            Some(
+                "set \"bip\": \"172.18.0.1/16\" in /etc/docker/daemon.json before tasks run (the suggested daemon.json fragment has it)"
+            )
+        );
+        let pool = &findings[1];
+        assert_eq!(
+            (pool.id.as_str(), pool.severity),
+            ("BP302", Severity::Warning)
+        );
+        assert_eq!(
+            pool.message,
+            "default address pool 172.17.0.0/16 (size 16) overlaps VNet range 172.17.0.0/16 (--vnet) on 172.17.0.0/16: containers on Docker networks taken from it cannot reach 172.17.0.0/16 in the VNet"
+        );
+        assert_eq!(
+            pool.fix.as_deref(),
+            Some(
+                "set \"default-address-pools\" in /etc/docker/daemon.json to the suggested 16 pool(s), starting with 172.18.0.0/16 size 16"
+            )
+        );
+    }
+
+    #[test]
+    fn an_on_prem_range_inside_a_pool_is_named_with_the_intersection() {
+        let findings = run(RangeKind::OnPrem, &["192.168.4.0/22"]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].subject, "default address pool 192.168.0.0/16");
+        assert_eq!(
+            findings[0].message,
+            "default address pool 192.168.0.0/16 (size 20) overlaps on-premises range 192.168.4.0/22 (--on-prem) on 192.168.4.0/22: containers on Docker networks taken from it cannot reach 192.168.4.0/22 in the on-premises network"
+        );
+    }
+
+    #[test]
+    fn clear_ranges_give_no_finding() {
+        assert!(run(RangeKind::Peered, &["10.0.0.0/8", "fd00::/8"]).is_empty());
+    }
+
+    #[test]
+    fn no_room_says_so_in_the_fix() {
+        let findings = run(
+            RangeKind::OnPrem,
+            &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+        );
+        assert_eq!(findings.len(), 17);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.fix.as_deref() == Some(no_room_fix().as_str()))
+        );
+    }
+}
