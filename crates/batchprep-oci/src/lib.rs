@@ -3,5 +3,6 @@
 //! Knows nothing of rules or Azure Batch.
 
 pub mod reference;
+pub mod registry;
 
 pub use reference::{Reference, ReferenceError};
