@@ -1,8 +1,26 @@
 //! Container image access for batchprep: references, local image sources (OCI layout, OCI archive,
 //! docker-archive), registries, layer streaming with digest checks, and the merged filesystem view.
 //! Knows nothing of rules or Azure Batch.
+//!
+//! The entry point is [`open`]: parse an argument with [`ImageSource::parse`], open it for a
+//! [`Platform`], then ask the [`Image`]'s [`MergedFs`] what a runtime would see ([`MergedFs::resolve`],
+//! [`MergedFs::which`], [`MergedFs::removed_by`]). Layers from elsewhere (a registry) go through
+//! [`index_layer`] into a [`LayerIndex`], and [`MergedFs::from_layers`] merges them.
 
+pub mod digest;
+pub mod error;
+pub mod fs;
+pub mod image;
+pub mod layer;
+mod local;
 pub mod reference;
 pub mod registry;
+pub mod source;
 
+pub use digest::Digest;
+pub use error::Error;
+pub use fs::{Entry, EntryKind, MergedFs, MergedFsBuilder, Resolution, Resolved};
+pub use image::{DEFAULT_PATH, Image, ImageConfig, Layer, OpenOptions, Platform, open};
+pub use layer::{LayerEntry, LayerEntryKind, LayerIndex, index_layer};
 pub use reference::{Reference, ReferenceError};
+pub use source::ImageSource;

@@ -1,0 +1,649 @@
+//! Reading images from local files: an OCI layout directory, an OCI layout inside a tar
+//! (`oci-archive:`), and `docker save`-style tars (`docker-archive:`). Archives are never unpacked:
+//! their members are located once and then read in place with a seek.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    fs::File,
+    io::{Read, Seek, SeekFrom},
+    path::{Path, PathBuf},
+};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::{
+    Error, ImageSource, MergedFs,
+    digest::{Digest, verify},
+    image::{Image, ImageConfig, Layer, OpenOptions, Platform},
+    layer::{Compression, LayerIndex, index_blob},
+};
+
+/// Manifests, indexes and configs above this size are refused rather than read into memory.
+const JSON_LIMIT: u64 = 8 * 1024 * 1024;
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// A reader over one file or archive member.
+type Member = Box<dyn Read + Send>;
+
+/// Where the files of an image live: a directory, or members of a tar read in place.
+enum Store {
+    Dir(PathBuf),
+    Archive {
+        file: PathBuf,
+        /// Member name (without `./`) -> (data offset, size).
+        members: HashMap<String, (u64, u64)>,
+    },
+}
+
+impl Store {
+    fn archive(file: &Path) -> Result<Store, Error> {
+        let mut f = File::open(file).map_err(|e| Error::io(file, e))?;
+        let mut members = HashMap::new();
+        let mut archive = tar::Archive::new(&mut f);
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|e| Error::io(file, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::Tar {
+                layer: file.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            let kind = entry.header().entry_type();
+            if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = name.trim_start_matches("./").to_owned();
+            members.insert(name, (entry.raw_file_position(), entry.size()));
+        }
+        Ok(Store::Archive {
+            file: file.to_owned(),
+            members,
+        })
+    }
+
+    /// The image path for messages.
+    fn location(&self) -> String {
+        match self {
+            Store::Dir(d) => d.display().to_string(),
+            Store::Archive { file, .. } => file.display().to_string(),
+        }
+    }
+
+    /// A member's name for messages: `dir/blobs/sha256/..` or `file.tar:blobs/sha256/..`.
+    fn describe(&self, name: &str) -> String {
+        match self {
+            Store::Dir(d) => d.join(name).display().to_string(),
+            Store::Archive { file, .. } => format!("{}:{name}", file.display()),
+        }
+    }
+
+    /// Opens member `name` as a reader limited to its size; `None` when it does not exist.
+    fn open(&self, name: &str) -> Result<Option<(Member, u64)>, Error> {
+        match self {
+            Store::Dir(d) => {
+                let path = d.join(name);
+                match File::open(&path) {
+                    Ok(f) => {
+                        let size = f.metadata().map_err(|e| Error::io(&path, e))?.len();
+                        Ok(Some((Box::new(f), size)))
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::io(&path, e)),
+                }
+            }
+            Store::Archive { file, members } => {
+                let Some(&(offset, size)) = members.get(name) else {
+                    return Ok(None);
+                };
+                let mut f = File::open(file).map_err(|e| Error::io(file, e))?;
+                f.seek(SeekFrom::Start(offset))
+                    .map_err(|e| Error::io(file, e))?;
+                Ok(Some((Box::new(f.take(size)), size)))
+            }
+        }
+    }
+
+    /// Reads a small member (JSON) whole.
+    fn read_small(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        let Some((reader, size)) = self.open(name)? else {
+            return Ok(None);
+        };
+        if size > JSON_LIMIT {
+            return Err(Error::JsonTooLarge {
+                blob: self.describe(name),
+                size,
+                limit: JSON_LIMIT,
+            });
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        reader
+            .take(JSON_LIMIT)
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::BlobRead {
+                blob: self.describe(name),
+                source,
+            })?;
+        Ok(Some(bytes))
+    }
+
+    /// Reads a blob named by digest and checks it.
+    fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>, Error> {
+        let name = blob_name(digest);
+        let bytes = self.read_small(&name)?.ok_or_else(|| Error::MissingBlob {
+            blob: digest.to_string(),
+            location: self.location(),
+        })?;
+        verify(&bytes, digest, &self.describe(&name))?;
+        Ok(bytes)
+    }
+}
+
+fn blob_name(digest: &Digest) -> String {
+    format!("blobs/{}/{}", digest.algorithm.name(), digest.hex)
+}
+
+#[derive(Debug, Deserialize)]
+struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    platform: Option<PlatformJson>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PlatformJson {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+impl PlatformJson {
+    fn platform(&self) -> Platform {
+        Platform {
+            os: self.os.clone(),
+            architecture: self.architecture.clone(),
+            variant: self.variant.clone().filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// An OCI index or manifest, or their Docker counterparts: the fields we read of either.
+#[derive(Debug, Deserialize)]
+struct ManifestJson {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    config: Option<Descriptor>,
+    #[serde(default)]
+    layers: Option<Vec<Descriptor>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfigJson {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    config: Option<ContainerConfigJson>,
+    #[serde(default)]
+    rootfs: Option<RootFsJson>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerConfigJson {
+    #[serde(default)]
+    entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    cmd: Option<Vec<String>>,
+    #[serde(default)]
+    working_dir: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    env: Option<Vec<String>>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RootFsJson {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DockerArchiveManifest {
+    config: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    layers: Vec<String>,
+}
+
+fn parse_json<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &'static str,
+    blob: &str,
+) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|source| Error::InvalidJson {
+        what,
+        blob: blob.to_owned(),
+        source,
+    })
+}
+
+/// Opens a local image.
+pub(crate) fn open(source: &ImageSource, options: &OpenOptions) -> Result<Image, Error> {
+    match source {
+        ImageSource::OciLayout { dir, tag } => {
+            let store = Store::Dir(dir.clone());
+            if !dir.is_dir() {
+                return Err(Error::io(
+                    dir,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+                ));
+            }
+            open_oci(source, &store, tag.as_deref(), options)
+        }
+        ImageSource::OciArchive { file, tag } => {
+            let store = Store::archive(file)?;
+            open_oci(source, &store, tag.as_deref(), options)
+        }
+        ImageSource::DockerArchive { file, reference } => {
+            let store = Store::archive(file)?;
+            open_docker_archive(source, &store, reference.as_deref())
+        }
+        ImageSource::Registry(_) => Err(Error::RegistryNotSupported(source.to_string())),
+    }
+}
+
+fn open_oci(
+    source: &ImageSource,
+    store: &Store,
+    tag: Option<&str>,
+    options: &OpenOptions,
+) -> Result<Image, Error> {
+    let index_name = store.describe("index.json");
+    let bytes = store.read_small("index.json")?.ok_or_else(|| {
+        Error::io(
+            &index_name,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not an OCI image layout (no index.json)",
+            ),
+        )
+    })?;
+    let index: ManifestJson = parse_json(&bytes, "index", &index_name)?;
+    let manifests = index.manifests.unwrap_or_default();
+    let tags: Vec<&str> = manifests
+        .iter()
+        .filter_map(|d| d.annotations.get(REF_NAME).map(String::as_str))
+        .collect();
+    let listed = || {
+        if tags.is_empty() {
+            "no tags".to_owned()
+        } else {
+            tags.join(", ")
+        }
+    };
+    let chosen = match tag {
+        Some(tag) => manifests
+            .iter()
+            .find(|d| d.annotations.get(REF_NAME).is_some_and(|r| r == tag))
+            .ok_or_else(|| Error::TagNotFound {
+                tag: tag.to_owned(),
+                location: store.location(),
+                available: listed(),
+            })?,
+        None => match manifests.as_slice() {
+            [] => return Err(Error::EmptyImage(store.location())),
+            [only] => only,
+            _ => {
+                return Err(Error::AmbiguousImage {
+                    location: store.location(),
+                    available: listed(),
+                });
+            }
+        },
+    };
+    let (manifest_digest, manifest) = pick_manifest(store, chosen, &options.platform, 0)?;
+    let manifest_blob = store.describe(&blob_name(&manifest_digest));
+    let config_desc = manifest.config.ok_or_else(|| Error::Inconsistent {
+        location: manifest_blob.clone(),
+        detail: "manifest has no config".into(),
+    })?;
+    if !config_desc.media_type.is_empty()
+        && config_desc.media_type != OCI_CONFIG
+        && config_desc.media_type != DOCKER_CONFIG
+    {
+        return Err(Error::UnknownMediaType {
+            blob: format!("config {}", config_desc.digest),
+            media_type: config_desc.media_type,
+        });
+    }
+    let config_digest = Digest::parse(&config_desc.digest, &manifest_blob)?;
+    let config_bytes = store.read_blob(&config_digest)?;
+    let config: ConfigJson = parse_json(
+        &config_bytes,
+        "config",
+        &store.describe(&blob_name(&config_digest)),
+    )?;
+    let descriptors = manifest.layers.unwrap_or_default();
+    let mut jobs = Vec::with_capacity(descriptors.len());
+    for d in &descriptors {
+        let digest = Digest::parse(&d.digest, &manifest_blob)?;
+        let compression =
+            Compression::from_media_type(&d.media_type).ok_or_else(|| Error::UnknownMediaType {
+                blob: format!("layer {}", d.digest),
+                media_type: d.media_type.clone(),
+            })?;
+        let name = blob_name(&digest);
+        jobs.push(LayerJob {
+            name: name.clone(),
+            digest,
+            compression,
+        });
+    }
+    let indexes = index_layers(store, &jobs)?;
+    let layers = descriptors
+        .iter()
+        .zip(&indexes)
+        .map(|(d, index)| Layer {
+            digest: d.digest.clone(),
+            media_type: d.media_type.clone(),
+            size: d.size,
+            uncompressed_size: Some(index.uncompressed_size),
+        })
+        .collect();
+    Ok(Image {
+        source: source.to_string(),
+        manifest_digest: manifest_digest.to_string(),
+        config_digest: config_digest.to_string(),
+        platform: config_platform(&config),
+        config: image_config(config),
+        layers,
+        fs: MergedFs::from_layers(indexes),
+    })
+}
+
+/// Follows a descriptor to an image manifest, choosing from indexes by platform.
+fn pick_manifest(
+    store: &Store,
+    descriptor: &Descriptor,
+    platform: &Platform,
+    depth: usize,
+) -> Result<(Digest, ManifestJson), Error> {
+    let digest = Digest::parse(&descriptor.digest, &store.describe("index.json"))?;
+    let name = store.describe(&blob_name(&digest));
+    let bytes = store.read_blob(&digest)?;
+    let manifest: ManifestJson = parse_json(&bytes, "manifest", &name)?;
+    let media_type = if descriptor.media_type.is_empty() {
+        manifest.media_type.clone().unwrap_or_else(|| {
+            if manifest.manifests.is_some() {
+                OCI_INDEX.to_owned()
+            } else {
+                OCI_MANIFEST.to_owned()
+            }
+        })
+    } else {
+        descriptor.media_type.clone()
+    };
+    match media_type.as_str() {
+        OCI_MANIFEST | DOCKER_MANIFEST if manifest.schema_version == 2 => Ok((digest, manifest)),
+        OCI_INDEX | DOCKER_LIST if manifest.schema_version == 2 && depth < 4 => {
+            let manifests = manifest.manifests.unwrap_or_default();
+            let candidate = manifests.iter().find(|d| {
+                d.platform
+                    .as_ref()
+                    .is_some_and(|p| platform.matches(&p.platform()))
+            });
+            match candidate {
+                Some(d) => pick_manifest(store, d, platform, depth + 1),
+                None => {
+                    let available: Vec<String> = manifests
+                        .iter()
+                        .filter_map(|d| d.platform.as_ref().map(PlatformJson::platform))
+                        .filter(|p| p.os != "unknown")
+                        .map(|p| p.to_string())
+                        .collect();
+                    Err(Error::PlatformNotFound {
+                        wanted: platform.to_string(),
+                        location: name,
+                        available: if available.is_empty() {
+                            "no platforms".into()
+                        } else {
+                            available.join(", ")
+                        },
+                    })
+                }
+            }
+        }
+        other => Err(Error::UnknownMediaType {
+            blob: format!("manifest {digest}"),
+            media_type: other.to_owned(),
+        }),
+    }
+}
+
+struct LayerJob {
+    /// Member name in the store.
+    name: String,
+    digest: Digest,
+    compression: Compression,
+}
+
+/// Streams every layer, in parallel, into its index; fails with the first layer's error in order.
+fn index_layers(store: &Store, jobs: &[LayerJob]) -> Result<Vec<LayerIndex>, Error> {
+    let results: Vec<Result<LayerIndex, Error>> = jobs
+        .par_iter()
+        .map(|job| {
+            let (reader, _) = store.open(&job.name)?.ok_or_else(|| Error::MissingBlob {
+                blob: job.digest.to_string(),
+                location: store.location(),
+            })?;
+            index_blob(
+                reader,
+                job.compression,
+                &job.digest,
+                &store.describe(&job.name),
+            )
+        })
+        .collect();
+    results.into_iter().collect()
+}
+
+fn config_platform(config: &ConfigJson) -> Platform {
+    Platform {
+        os: config.os.clone(),
+        architecture: config.architecture.clone(),
+        variant: config.variant.clone().filter(|v| !v.is_empty()),
+    }
+}
+
+fn image_config(config: ConfigJson) -> ImageConfig {
+    let c = config.config.unwrap_or_default();
+    ImageConfig {
+        entrypoint: c.entrypoint,
+        cmd: c.cmd,
+        working_dir: c.working_dir.filter(|w| !w.is_empty()),
+        user: c.user.filter(|u| !u.is_empty()),
+        env: c.env.unwrap_or_default(),
+        labels: c.labels.unwrap_or_default(),
+    }
+}
+
+/// The digest a docker-archive member's name carries (`<hex>.json`, `<hex>.tar`, `blobs/sha256/<hex>`).
+fn digest_in_name(name: &str) -> Option<Digest> {
+    let stem = name.rsplit('/').next()?;
+    let hex = stem.split('.').next()?;
+    Digest::parse(&format!("sha256:{hex}"), name).ok()
+}
+
+fn open_docker_archive(
+    source: &ImageSource,
+    store: &Store,
+    reference: Option<&str>,
+) -> Result<Image, Error> {
+    let manifest_name = store.describe("manifest.json");
+    let bytes = store.read_small("manifest.json")?.ok_or_else(|| {
+        Error::io(
+            &manifest_name,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not a docker-archive (no manifest.json)",
+            ),
+        )
+    })?;
+    let images: Vec<DockerArchiveManifest> = parse_json(&bytes, "manifest", &manifest_name)?;
+    let tags: Vec<&str> = images
+        .iter()
+        .flat_map(|m| m.repo_tags.iter().flatten().map(String::as_str))
+        .collect();
+    let listed = || {
+        if tags.is_empty() {
+            "no tags".to_owned()
+        } else {
+            tags.join(", ")
+        }
+    };
+    let chosen = match reference {
+        Some(wanted) => {
+            // `app:1.0` and `docker.io/library/app:1.0` name the same image.
+            let normal = |r: &str| {
+                crate::Reference::parse(r)
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|_| r.to_owned())
+            };
+            let wanted_normal = normal(wanted);
+            images
+                .iter()
+                .find(|m| {
+                    m.repo_tags
+                        .iter()
+                        .flatten()
+                        .any(|t| t == wanted || normal(t) == wanted_normal)
+                })
+                .ok_or_else(|| Error::TagNotFound {
+                    tag: wanted.to_owned(),
+                    location: store.location(),
+                    available: listed(),
+                })?
+        }
+        None => match images.as_slice() {
+            [] => return Err(Error::EmptyImage(store.location())),
+            [only] => only,
+            _ => {
+                return Err(Error::AmbiguousImage {
+                    location: store.location(),
+                    available: listed(),
+                });
+            }
+        },
+    };
+    let config_bytes = store
+        .read_small(&chosen.config)?
+        .ok_or_else(|| Error::MissingBlob {
+            blob: chosen.config.clone(),
+            location: store.location(),
+        })?;
+    let config_blob = store.describe(&chosen.config);
+    let config_digest = match digest_in_name(&chosen.config) {
+        Some(d) => {
+            verify(&config_bytes, &d, &config_blob)?;
+            d
+        }
+        None => Digest::of(crate::digest::Algorithm::Sha256, &config_bytes),
+    };
+    let config: ConfigJson = parse_json(&config_bytes, "config", &config_blob)?;
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    if diff_ids.len() != chosen.layers.len() {
+        return Err(Error::Inconsistent {
+            location: config_blob,
+            detail: format!(
+                "config lists {} diff_ids but manifest.json lists {} layers",
+                diff_ids.len(),
+                chosen.layers.len()
+            ),
+        });
+    }
+    let mut jobs = Vec::new();
+    let mut layers = Vec::new();
+    for (name, diff_id) in chosen.layers.iter().zip(&diff_ids) {
+        let (mut reader, size) = store.open(name)?.ok_or_else(|| Error::MissingBlob {
+            blob: name.clone(),
+            location: store.location(),
+        })?;
+        let mut magic = [0u8; 4];
+        let n = reader.read(&mut magic).map_err(|source| Error::BlobRead {
+            blob: store.describe(name),
+            source,
+        })?;
+        let compression = Compression::sniff(&magic[..n]);
+        // An uncompressed layer is checked against its diff id; a compressed one by its file name.
+        let digest = match compression {
+            Compression::None => Digest::parse(diff_id, &config_blob)?,
+            _ => digest_in_name(name).ok_or_else(|| Error::Inconsistent {
+                location: store.describe(name),
+                detail: "compressed layer whose name carries no digest to check it against".into(),
+            })?,
+        };
+        let media_type = match compression {
+            Compression::None => "application/vnd.docker.image.rootfs.diff.tar",
+            Compression::Gzip => "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            Compression::Zstd => "application/vnd.docker.image.rootfs.diff.tar.zstd",
+        };
+        layers.push(Layer {
+            digest: digest.to_string(),
+            media_type: media_type.to_owned(),
+            size,
+            uncompressed_size: None,
+        });
+        jobs.push(LayerJob {
+            name: name.clone(),
+            digest,
+            compression,
+        });
+    }
+    let indexes = index_layers(store, &jobs)?;
+    for (layer, index) in layers.iter_mut().zip(&indexes) {
+        layer.uncompressed_size = Some(index.uncompressed_size);
+    }
+    Ok(Image {
+        source: source.to_string(),
+        manifest_digest: config_digest.to_string(),
+        config_digest: config_digest.to_string(),
+        platform: config_platform(&config),
+        config: image_config(config),
+        layers,
+        fs: MergedFs::from_layers(indexes),
+    })
+}
