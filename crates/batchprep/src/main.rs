@@ -6,6 +6,7 @@
 mod cmd;
 mod config;
 mod findings_args;
+mod network_args;
 mod report;
 
 use std::{io, process::ExitCode};

@@ -1,12 +1,310 @@
-//! `batchprep check` (in progress).
+//! `batchprep check`: the whole pre-flight of a pool and its tasks, for CI.
+//!
+//! Reads the pool (data-plane JSON, ARM template, Batch CLI template, or the `[pool]` spec) and the task
+//! files, then runs every check batchprep has in one report: the pool rules, the container rules for
+//! each (image, task) pair, the registry probe and Docker Hub risk, and the bridge check. Findings about
+//! files point into them (JSON pointer, line and column).
 
-use std::process::ExitCode;
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::{Context, bail};
+use batchprep_batch::{
+    catalog::Date,
+    json_pos::PointerIndex,
+    pool::{PoolDefinition, parse_pools},
+    task::{ContainerWorkingDirectory, TaskContainer, TaskIdentity, parse_task_file},
+};
+use batchprep_lint::{
+    Finding, Location,
+    rules::pool::{PoolFacts, PoolTask, RegistryFacts},
+};
+use batchprep_oci::{Image, ImageSource, OpenOptions, Platform, Reference};
+use serde_json::json;
+
+use crate::{config::Config, findings_args::FindingsArgs, network_args::NetworkArgs, report::Extra};
 
 /// Arguments of `batchprep check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The pool: a data-plane pool JSON, an ARM template with `Microsoft.Batch/batchAccounts/pools`,
+    /// or a Batch CLI template. Default: the `[pool]` spec of `batchprep.toml`.
+    #[arg(value_name = "POOL")]
+    pub pool: Option<PathBuf>,
+    /// A task file: one task, an array of tasks, or a job with a `jobManagerTask` (repeatable).
+    #[arg(long = "task", value_name = "FILE")]
+    pub tasks: Vec<PathBuf>,
+    /// Read this image reference from a local image instead of the registry (repeatable), e.g.
+    /// `--local myacr.azurecr.io/app:1.0=oci:build/app:1.0`. Adds to `[images.local]`.
+    #[arg(long = "local", value_name = "REF=TRANSPORT:PATH")]
+    pub local: Vec<String>,
+    /// No network: registry checks are reported as skipped, never as passed.
+    #[arg(long)]
+    pub offline: bool,
+    /// Node count for the Docker Hub risk (default: the pool's fixed size).
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<u64>,
+    /// Public addresses the pool's pulls leave from (default: from the pool's public IP mode).
+    #[arg(long, value_name = "K")]
+    pub egress_ips: Option<u64>,
+    /// Platform of the pool's nodes.
+    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    pub node_platform: String,
+    /// The day support windows are measured from (`YYYY-MM-DD`; default today).
+    #[arg(long, value_name = "DATE", hide = true, env = "BATCHPREP_TODAY")]
+    pub today: Option<String>,
+    /// Network ranges for the bridge check.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Output and policy flags.
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+}
+
+/// A file the user gave, with what findings need to point into it.
+struct SourceFile {
+    display: PathBuf,
+    index: PointerIndex,
+}
+
+impl SourceFile {
+    fn read(path: &Path) -> anyhow::Result<(SourceFile, String)> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let index = PointerIndex::build(&text);
+        Ok((SourceFile { display: path.to_path_buf(), index }, text))
+    }
+
+    fn locate(&self, pointer: &str) -> Location {
+        let pos = self.index.position(pointer);
+        Location { file: self.display.clone(), pointer: pointer.to_owned(), line: pos.line, column: pos.column }
+    }
+}
+
+/// One task of the task files, ready for both the pool rules and the container rules.
+struct Task {
+    pool_task: PoolTask,
+    container: Option<TaskContainer>,
+}
 
 /// Runs the command.
-pub fn run(_args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`check` is not implemented yet")
+pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
+    let config = args.findings.load_config()?;
+    let today = match &args.today {
+        Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
+        None => Date::today(),
+    };
+    let node: Platform = args
+        .node_platform
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--node-platform `{}`: {e}", args.node_platform))?;
+    let local = local_images(&args.local, &config)?;
+
+    let (pool_file, pools) = read_pools(args.pool.as_deref(), &config)?;
+    let tasks = read_tasks(&args.tasks)?;
+    // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
+    let network = args.network.gather(&config)?;
+
+    let mut findings = Vec::new();
+    let mut human = String::new();
+    let mut checks = serde_json::Map::new();
+    let mut incomplete = false;
+    let pool_tasks: Vec<PoolTask> = tasks.iter().map(|t| t.pool_task.clone()).collect();
+
+    for pool in &pools {
+        let locate = |p: &str| pool_file.locate(p);
+        // Registry: what the probe learns feeds the pool rules (digests, private registries).
+        let registry = RegistryFacts::default();
+        if args.offline {
+            findings.push(Finding::new(
+                batchprep_lint::rules::coverage::registry_check_skipped::NAME,
+                format!("pool {}", pool.display_id()),
+                format!(
+                    "--offline: pull access of {} image(s) and the Docker Hub rate-limit risk were not checked",
+                    distinct_images(pool, &tasks).len()
+                ),
+            ));
+            checks.insert("registry".into(), json!("skipped (offline)"));
+        } else {
+            bail!("registry checks need the registry client, which this build does not have yet; run with --offline");
+        }
+        findings.extend(batchprep_lint::rules::pool::check(&PoolFacts {
+            pool,
+            locate: &locate,
+            tasks: &pool_tasks,
+            today,
+            registry: &registry,
+        }));
+        let _ = writeln!(
+            human,
+            "pool {} ({}): {} prefetched image(s), {} task(s)",
+            pool.display_id(),
+            pool_file.display.display(),
+            pool.container.as_ref().map_or(0, |c| c.image_names.len()),
+            tasks.len()
+        );
+    }
+    checks.insert("pool".into(), json!("checked"));
+
+    // Container rules for each (image, task) pair; without task files, each prefetched image as Batch
+    // runs it with an empty command line.
+    let pairs = container_pairs(&pools, &tasks)?;
+    let mut images: BTreeMap<String, Result<Image, String>> = BTreeMap::new();
+    let mut linted = 0usize;
+    for (reference, task, task_location) in &pairs {
+        let key = reference.to_string();
+        let source = match local.get(&key) {
+            Some(source) => source.clone(),
+            None if args.offline => {
+                if !images.contains_key(&key) {
+                    images.insert(key.clone(), Err("offline".into()));
+                    findings.push(Finding::new(
+                        batchprep_lint::rules::coverage::image_not_inspected::NAME,
+                        format!("image {}", reference.familiar()),
+                        "--offline and no --local image given for it: the container rules did not run on this image",
+                    ).with_fix(format!("pass --local {}=oci:DIR:TAG to lint the image you built", reference.familiar())));
+                }
+                continue;
+            }
+            None => ImageSource::Registry(reference.clone()),
+        };
+        let image = images.entry(key.clone()).or_insert_with(|| {
+            batchprep_oci::open(&source, &OpenOptions { platform: node.clone() }).map_err(|e| format!("{e}"))
+        });
+        match image {
+            Ok(image) => {
+                linted += 1;
+                for mut f in batchprep_lint::rules::container::lint_task(image, task, &node) {
+                    if f.location.is_none() {
+                        f.location = task_location.clone();
+                    }
+                    findings.push(f);
+                }
+            }
+            Err(e) if e != "offline" && e != "reported" => {
+                incomplete = true;
+                findings.push(
+                    Finding::new(batchprep_lint::rules::coverage::image_not_inspected::NAME, format!("image {}", reference.familiar()), format!("could not read the image: {e}"))
+                );
+                *image = Err("reported".into());
+            }
+            Err(_) => {}
+        }
+    }
+    checks.insert("containers".into(), json!({"pairs": pairs.len(), "linted": linted}));
+    let _ = writeln!(human, "containers: {linted} of {} (image, task) pair(s) linted", pairs.len());
+
+    match network {
+        Some((ranges, docker)) => {
+            let analysis = batchprep_batch::net::analyze(&ranges, &docker);
+            findings.extend(batchprep_lint::rules::network::check(&analysis));
+            checks.insert("network".into(), json!({"ranges": ranges.len()}));
+            let _ = writeln!(human, "network: {} range(s) checked against docker0 and Docker's address pools", ranges.len());
+        }
+        None => {
+            checks.insert("network".into(), json!("skipped (no ranges)"));
+            let _ = writeln!(human, "network: not checked (give --vnet/--peered/--on-prem or [network])");
+        }
+    }
+    human.push('\n');
+
+    let mut json_extra = serde_json::Map::new();
+    json_extra.insert("checks".into(), serde_json::Value::Object(checks));
+    args.findings.finish(&config, findings, &Extra { human, json: json_extra, incomplete })
+}
+
+/// `[images.local]` plus `--local REF=SOURCE`, keyed by the normalised reference.
+fn local_images(flags: &[String], config: &Config) -> anyhow::Result<BTreeMap<String, ImageSource>> {
+    let mut out = BTreeMap::new();
+    let from_config = config.file.images.iter().flat_map(|i| i.local.iter().map(|(k, v)| (k.clone(), v.clone(), "[images.local]")));
+    let from_flags = flags.iter().map(|f| match f.split_once('=') {
+        Some((r, s)) => Ok((r.to_owned(), s.to_owned(), "--local")),
+        None => Err(anyhow::anyhow!("--local `{f}`: expected REF=TRANSPORT:PATH")),
+    });
+    for entry in from_config.map(Ok).chain(from_flags) {
+        let (reference, source, origin) = entry?;
+        let reference = Reference::parse(&reference).with_context(|| format!("{origin} `{reference}`"))?;
+        let parsed = ImageSource::parse(&source).with_context(|| format!("{origin} `{source}`"))?;
+        if matches!(parsed, ImageSource::Registry(_)) {
+            bail!("{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)");
+        }
+        out.insert(reference.to_string(), parsed);
+    }
+    Ok(out)
+}
+
+fn read_pools(path: Option<&Path>, config: &Config) -> anyhow::Result<(SourceFile, Vec<PoolDefinition>)> {
+    let Some(path) = path else {
+        bail!(
+            "no pool given: pass a pool JSON or ARM template{}",
+            if config.file.pool.is_some() { " (checking the [pool] spec is not supported yet)" } else { "" }
+        );
+    };
+    let (file, text) = SourceFile::read(path)?;
+    let pools = parse_pools(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((file, pools))
+}
+
+fn read_tasks(paths: &[PathBuf]) -> anyhow::Result<Vec<Task>> {
+    let mut tasks = Vec::new();
+    for path in paths {
+        let (file, text) = SourceFile::read(path)?;
+        for found in parse_task_file(&path.display().to_string(), &text)? {
+            let id = found.task.id.clone().unwrap_or_else(|| format!("{}#{}", path.display(), found.pointer));
+            let settings = found.task.container_settings.as_ref();
+            let pointer = match settings {
+                Some(_) => format!("{}/containerSettings/imageName", found.pointer),
+                None => found.pointer.clone(),
+            };
+            let container = match settings {
+                Some(_) => Some(TaskContainer::from_json(&found.task).with_context(|| format!("{}: task {id}", path.display()))?),
+                None => None,
+            };
+            tasks.push(Task {
+                pool_task: PoolTask { id, image: settings.map(|s| s.image_name.clone()), location: file.locate(&pointer) },
+                container,
+            });
+        }
+    }
+    Ok(tasks)
+}
+
+/// Every distinct image the pool needs: prefetched and task images, normalised.
+fn distinct_images(pool: &PoolDefinition, tasks: &[Task]) -> Vec<Reference> {
+    let mut refs: Vec<Reference> = pool
+        .container
+        .iter()
+        .flat_map(|c| c.image_names.iter().map(|f| f.value.clone()))
+        .chain(tasks.iter().filter_map(|t| t.pool_task.image.clone()))
+        .filter_map(|s| Reference::parse(&s).ok())
+        .collect();
+    refs.sort();
+    refs.dedup();
+    refs
+}
+
+type Pair = (Reference, TaskContainer, Option<Location>);
+
+fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<Vec<Pair>> {
+    let mut pairs = Vec::new();
+    if tasks.is_empty() {
+        for pool in pools {
+            for name in pool.container.iter().flat_map(|c| &c.image_names) {
+                let Ok(reference) = Reference::parse(&name.value) else { continue };
+                let task = TaskContainer::new(&name.value, "", "", ContainerWorkingDirectory::default(), TaskIdentity::default())?;
+                pairs.push((reference, task, None));
+            }
+        }
+    }
+    for t in tasks {
+        let Some(container) = &t.container else { continue };
+        let reference = Reference::parse(&container.image).with_context(|| format!("task {}: containerSettings.imageName", t.pool_task.id))?;
+        pairs.push((reference, container.clone(), Some(t.pool_task.location.clone())));
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    pairs.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    Ok(pairs)
 }
