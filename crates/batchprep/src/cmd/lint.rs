@@ -1,12 +1,318 @@
-//! `batchprep lint` (in progress).
+//! `batchprep lint`: opens each image, resolves each task against it into the container Batch's
+//! `docker create` starts, and runs the container rules. `--explain-run` prints that container
+//! instead, so a person can reproduce the task locally.
 
-use std::process::ExitCode;
+use std::{
+    collections::HashMap, fmt::Write as _, io::Write as _, path::PathBuf, process::ExitCode,
+};
+
+use anyhow::Context;
+use batchprep_batch::{
+    json_pos::PointerIndex,
+    task::{
+        ArgsSource, AutoUserScope, ContainerWorkingDirectory, CwdSource, EffectiveContainer,
+        ElevationLevel, EntrypointSource, TaskContainer, TaskIdentity, UserSource, parse_task_file,
+        quote_words,
+    },
+};
+use batchprep_lint::{
+    Finding, Location,
+    rules::container::{ContainerFacts, lint_container},
+};
+use batchprep_oci::{Image, ImageSource, OpenOptions, Platform};
+use serde_json::json;
+
+use crate::{config::Config, findings_args::FindingsArgs, report::Extra};
 
 /// Arguments of `batchprep lint`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Images: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], or a \
+reference mapped to a local image in batchprep.toml [images.local]."
+)]
+pub struct Args {
+    /// Images to lint. With --task: at most one, used instead of each task's imageName.
+    #[arg(value_name = "IMAGE")]
+    images: Vec<String>,
+    /// The task command line (split like a shell, without expansion).
+    #[arg(long, value_name = "STR", default_value = "", conflicts_with = "task")]
+    command_line: String,
+    /// The task's containerRunOptions.
+    #[arg(
+        long,
+        value_name = "STR",
+        default_value = "",
+        allow_hyphen_values = true,
+        conflicts_with = "task"
+    )]
+    container_run_options: String,
+    /// The task's containerSettings.workingDirectory.
+    #[arg(long, value_name = "WHERE", default_value = "taskWorkingDirectory", value_parser = parse_working_directory, conflicts_with = "task")]
+    working_directory: ContainerWorkingDirectory,
+    /// The auto-user's elevation level.
+    #[arg(long, value_name = "LEVEL", default_value = "nonadmin", value_parser = parse_elevation, conflicts_with = "task")]
+    elevation: ElevationLevel,
+    /// The auto-user's scope.
+    #[arg(long, value_name = "SCOPE", default_value = "pool", value_parser = parse_scope, conflicts_with = "task")]
+    scope: AutoUserScope,
+    /// Batch task JSON: a task, an array of tasks, `{"value": [...]}`, or a job with a jobManagerTask.
+    #[arg(long, value_name = "FILE")]
+    task: Vec<PathBuf>,
+    /// The platform of the pool's nodes.
+    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    node_platform: String,
+    /// Print the container Batch would create (docker create line, argv, cwd, user) instead of linting.
+    #[arg(long)]
+    explain_run: bool,
+    #[command(flatten)]
+    findings: FindingsArgs,
+}
+
+fn parse_working_directory(s: &str) -> Result<ContainerWorkingDirectory, String> {
+    s.parse()
+        .map_err(|e: batchprep_batch::task::TaskError| e.to_string())
+}
+fn parse_elevation(s: &str) -> Result<ElevationLevel, String> {
+    s.parse()
+        .map_err(|e: batchprep_batch::task::TaskError| e.to_string())
+}
+fn parse_scope(s: &str) -> Result<AutoUserScope, String> {
+    s.parse()
+        .map_err(|e: batchprep_batch::task::TaskError| e.to_string())
+}
+
+/// One task to lint, with where it came from.
+struct Job {
+    task: TaskContainer,
+    image_arg: String,
+    /// The task file, its pointer index and the task's pointer.
+    origin: Option<(PathBuf, std::rc::Rc<PointerIndex>, String)>,
+}
 
 /// Runs the command.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`lint` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = args.findings.load_config()?;
+    let node: Platform = args
+        .node_platform
+        .parse()
+        .with_context(|| "--node-platform".to_owned())?;
+    let jobs = jobs(&args)?;
+    let mut images: HashMap<String, Image> = HashMap::new();
+    let mut findings = Vec::new();
+    let mut human = String::new();
+    let mut containers = Vec::new();
+    for job in &jobs {
+        if !images.contains_key(&job.image_arg) {
+            let image = open_image(&config, &job.image_arg, &node)?;
+            images.insert(job.image_arg.clone(), image);
+        }
+        let image = &images[&job.image_arg];
+        let facts = ContainerFacts::new(image, &job.task, &node);
+        if args.explain_run {
+            explain(&mut human, &facts);
+        }
+        containers.push(container_json(&facts));
+        for f in lint_container(&facts) {
+            findings.push(match &job.origin {
+                Some((file, index, pointer)) => locate(f, file, index, pointer),
+                None => f,
+            });
+        }
+    }
+    if args.explain_run {
+        let mut out = std::io::stdout().lock();
+        if matches!(args.findings.format, crate::report::Format::Json) {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &json!({ "version": 1, "containers": containers }),
+            )?;
+            writeln!(out)?;
+        } else {
+            out.write_all(human.as_bytes())?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut extra = Extra::default();
+    extra.json.insert("containers".into(), containers.into());
+    args.findings.finish(&config, findings, &extra)
+}
+
+/// The tasks to lint: from task files, or one per image from the flags.
+fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
+    if args.task.is_empty() {
+        if args.images.is_empty() {
+            anyhow::bail!("nothing to lint: give an IMAGE or --task FILE");
+        }
+        let identity = TaskIdentity::AutoUser {
+            scope: args.scope,
+            elevation: args.elevation,
+        };
+        return args
+            .images
+            .iter()
+            .map(|image| {
+                let task = TaskContainer::new(
+                    image,
+                    &args.command_line,
+                    &args.container_run_options,
+                    args.working_directory,
+                    identity.clone(),
+                )?;
+                Ok(Job {
+                    task,
+                    image_arg: image.clone(),
+                    origin: None,
+                })
+            })
+            .collect();
+    }
+    if args.images.len() > 1 {
+        anyhow::bail!("with --task, give at most one IMAGE (it replaces each task's imageName)");
+    }
+    let mut jobs = Vec::new();
+    for file in &args.task {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read task file {name}"))?;
+        let found = parse_task_file(&name, &text)?;
+        let index = std::rc::Rc::new(PointerIndex::build(&text));
+        for (n, t) in found.into_iter().enumerate() {
+            let mut task = TaskContainer::from_json(&t.task).with_context(|| {
+                if t.pointer.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{name}: task at {}", t.pointer)
+                }
+            })?;
+            if t.task.id.is_none() {
+                task.id = format!("#{}", n + 1);
+            }
+            let image_arg = args
+                .images
+                .first()
+                .cloned()
+                .unwrap_or_else(|| task.image.clone());
+            jobs.push(Job {
+                task,
+                image_arg,
+                origin: Some((file.clone(), index.clone(), t.pointer)),
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Opens an image argument, through `[images.local]` when the configuration maps it.
+fn open_image(config: &Config, arg: &str, node: &Platform) -> anyhow::Result<Image> {
+    let local = config
+        .file
+        .images
+        .as_ref()
+        .and_then(|i| i.local.get(arg))
+        .map(String::as_str);
+    let source_text = local.unwrap_or(arg);
+    let source = ImageSource::parse(source_text).with_context(|| format!("image `{arg}`"))?;
+    batchprep_oci::open(
+        &source,
+        &OpenOptions {
+            platform: node.clone(),
+        },
+    )
+    .with_context(|| format!("image `{arg}`"))
+}
+
+/// Points a finding at the part of the task file it is about.
+fn locate(f: Finding, file: &std::path::Path, index: &PointerIndex, task: &str) -> Finding {
+    use batchprep_lint::rules::container as c;
+    let name = f.name.as_str();
+    let member = if [
+        c::gpus_run_option::NAME,
+        c::runtime_run_option::NAME,
+        c::redundant_rm_option::NAME,
+        c::relative_workdir_option::NAME,
+    ]
+    .contains(&name)
+    {
+        "/containerSettings/containerRunOptions"
+    } else if [
+        c::relative_entrypoint::NAME,
+        c::workdir_relative_argument::NAME,
+        c::entrypoint_swallows_command_line::NAME,
+        c::nothing_to_run::NAME,
+        c::executable_not_found::NAME,
+    ]
+    .contains(&name)
+    {
+        "/commandLine"
+    } else {
+        "/containerSettings/imageName"
+    };
+    let pointer = format!("{task}{member}");
+    let pos = index.position(&pointer);
+    f.at(Location {
+        file: file.to_path_buf(),
+        pointer,
+        line: pos.line,
+        column: pos.column,
+    })
+}
+
+fn container_json(f: &ContainerFacts<'_>) -> serde_json::Value {
+    let run = &f.run;
+    json!({
+        "subject": f.subject,
+        "image": f.task.image,
+        "task": f.task.id,
+        "argv": run.argv,
+        "cwd": run.cwd,
+        "user": run.user.spec,
+        "docker_create": run.docker_create_line(),
+    })
+}
+
+/// The human `--explain-run` text of one container.
+fn explain(out: &mut String, f: &ContainerFacts<'_>) {
+    let run: &EffectiveContainer = &f.run;
+    let entrypoint = match run.entrypoint_source {
+        EntrypointSource::Image => {
+            format!("ENTRYPOINT {} from the image", quote_words(&run.entrypoint))
+        }
+        EntrypointSource::RunOptions if run.entrypoint.is_empty() => {
+            "ENTRYPOINT cleared by `--entrypoint ''`".to_owned()
+        }
+        EntrypointSource::RunOptions => {
+            format!(
+                "ENTRYPOINT {} from `--entrypoint`",
+                quote_words(&run.entrypoint)
+            )
+        }
+        EntrypointSource::None => "no ENTRYPOINT".to_owned(),
+    };
+    let args = match run.args_source {
+        ArgsSource::CommandLine => "arguments from the task command line",
+        ArgsSource::ImageCmd => "arguments from the image CMD (empty command line)",
+        ArgsSource::None => "no arguments",
+    };
+    let cwd = match run.cwd_source {
+        CwdSource::TaskWorkingDirectory => "the task working directory; the image WORKDIR is",
+        CwdSource::RunOptions => "from `--workdir`; the image WORKDIR is",
+        CwdSource::ImageWorkdir => "workingDirectory: containerImageDefault; the image WORKDIR is",
+    };
+    let user = match run.user.source {
+        UserSource::Batch => f.task.identity.to_string(),
+        UserSource::RunOptions => "from `--user`".to_owned(),
+    };
+    let argv: Vec<String> = run.argv.iter().map(|a| format!("{a:?}")).collect();
+    let _ = writeln!(out, "{}", f.subject);
+    let _ = writeln!(out, "  docker create: {}", run.docker_create_line());
+    let _ = writeln!(out, "  argv: [{}] ({entrypoint}, {args})", argv.join(", "));
+    let _ = writeln!(out, "  cwd: {} ({cwd} {})", run.cwd, run.image_workdir);
+    let _ = writeln!(out, "  user: {} ({user})", run.user.spec);
+    let _ = writeln!(out, "  PATH: {}", run.path());
+    for m in &run.mounts {
+        let ro = if m.read_only { " (read-only)" } else { "" };
+        let _ = writeln!(out, "  mount: {} -> {}{ro}", m.source, m.target);
+    }
+    let _ = writeln!(out);
 }

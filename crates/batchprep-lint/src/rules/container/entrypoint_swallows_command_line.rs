@@ -66,7 +66,11 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         return;
     }
     // An entrypoint script usually ends in `exec "$@"` and runs the command it is given.
-    let program = f.fs.which(&entrypoint[0], f.run.path());
+    let program = if entrypoint[0].contains('/') && !entrypoint[0].starts_with('/') {
+        Some(join(&f.run.image_workdir, &entrypoint[0]))
+    } else {
+        f.fs.which(&entrypoint[0], f.run.path())
+    };
     let is_script = program
         .as_deref()
         .and_then(|p| f.fs.resolve_entry(p))

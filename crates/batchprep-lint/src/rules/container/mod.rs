@@ -9,19 +9,19 @@ use batchprep_oci::{
 
 use crate::Finding;
 
-pub(crate) mod entrypoint_swallows_command_line;
-pub(crate) mod executable_not_found;
-pub(crate) mod gpus_run_option;
-pub(crate) mod not_executable_by_task_user;
-pub(crate) mod nothing_to_run;
-pub(crate) mod platform_mismatch;
-pub(crate) mod redundant_rm_option;
-pub(crate) mod relative_entrypoint;
-pub(crate) mod relative_workdir_option;
-pub(crate) mod runtime_run_option;
-pub(crate) mod shebang_crlf;
-pub(crate) mod shebang_interpreter_missing;
-pub(crate) mod workdir_relative_argument;
+pub mod entrypoint_swallows_command_line;
+pub mod executable_not_found;
+pub mod gpus_run_option;
+pub mod not_executable_by_task_user;
+pub mod nothing_to_run;
+pub mod platform_mismatch;
+pub mod redundant_rm_option;
+pub mod relative_entrypoint;
+pub mod relative_workdir_option;
+pub mod runtime_run_option;
+pub mod shebang_crlf;
+pub mod shebang_interpreter_missing;
+pub mod workdir_relative_argument;
 
 /// Every container rule, in id order.
 pub const NAMES: &[&str] = &[
@@ -321,4 +321,4 @@ pub fn lint_task(image: &Image, task: &TaskContainer, node: &Platform) -> Vec<Fi
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
