@@ -10,6 +10,7 @@ use std::{
     fmt::Write as _,
     path::{Path, PathBuf},
     process::ExitCode,
+    rc::Rc,
 };
 
 use anyhow::{Context, bail};
@@ -26,7 +27,9 @@ use batchprep_lint::{
 use batchprep_oci::{Image, ImageSource, OpenOptions, Platform, Reference};
 use serde_json::json;
 
-use crate::{config::Config, findings_args::FindingsArgs, network_args::NetworkArgs, report::Extra};
+use crate::{
+    config::Config, findings_args::FindingsArgs, network_args::NetworkArgs, report::Extra,
+};
 
 /// Arguments of `batchprep check`.
 #[derive(Debug, clap::Args)]
@@ -73,14 +76,26 @@ struct SourceFile {
 
 impl SourceFile {
     fn read(path: &Path) -> anyhow::Result<(SourceFile, String)> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let index = PointerIndex::build(&text);
-        Ok((SourceFile { display: path.to_path_buf(), index }, text))
+        Ok((
+            SourceFile {
+                display: path.to_path_buf(),
+                index,
+            },
+            text,
+        ))
     }
 
     fn locate(&self, pointer: &str) -> Location {
         let pos = self.index.position(pointer);
-        Location { file: self.display.clone(), pointer: pointer.to_owned(), line: pos.line, column: pos.column }
+        Location {
+            file: self.display.clone(),
+            pointer: pointer.to_owned(),
+            line: pos.line,
+            column: pos.column,
+        }
     }
 }
 
@@ -88,6 +103,45 @@ impl SourceFile {
 struct Task {
     pool_task: PoolTask,
     container: Option<TaskContainer>,
+    place: TaskPlace,
+}
+
+/// Where a task sits in its file.
+#[derive(Clone)]
+struct TaskPlace {
+    file: Rc<SourceFile>,
+    pointer: String,
+}
+
+impl TaskPlace {
+    /// Container findings point at the field they are about: the run options, the command line, or
+    /// else the image name.
+    fn locate_rule(&self, rule: &str) -> Location {
+        use batchprep_lint::rules::container as c;
+        let field = match rule {
+            r if [
+                c::gpus_run_option::NAME,
+                c::runtime_run_option::NAME,
+                c::redundant_rm_option::NAME,
+                c::relative_workdir_option::NAME,
+            ]
+            .contains(&r) =>
+            {
+                "/containerSettings/containerRunOptions"
+            }
+            r if [
+                c::entrypoint_swallows_command_line::NAME,
+                c::workdir_relative_argument::NAME,
+                c::nothing_to_run::NAME,
+            ]
+            .contains(&r) =>
+            {
+                "/commandLine"
+            }
+            _ => "/containerSettings/imageName",
+        };
+        self.file.locate(&format!("{}{field}", self.pointer))
+    }
 }
 
 /// Runs the command.
@@ -129,7 +183,9 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
             ));
             checks.insert("registry".into(), json!("skipped (offline)"));
         } else {
-            bail!("registry checks need the registry client, which this build does not have yet; run with --offline");
+            bail!(
+                "registry checks need the registry client, which this build does not have yet; run with --offline"
+            );
         }
         findings.extend(batchprep_lint::rules::pool::check(&PoolFacts {
             pool,
@@ -154,7 +210,7 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
     let pairs = container_pairs(&pools, &tasks)?;
     let mut images: BTreeMap<String, Result<Image, String>> = BTreeMap::new();
     let mut linted = 0usize;
-    for (reference, task, task_location) in &pairs {
+    for (reference, task, place) in &pairs {
         let key = reference.to_string();
         let source = match local.get(&key) {
             Some(source) => source.clone(),
@@ -172,75 +228,138 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
             None => ImageSource::Registry(reference.clone()),
         };
         let image = images.entry(key.clone()).or_insert_with(|| {
-            batchprep_oci::open(&source, &OpenOptions { platform: node.clone() }).map_err(|e| format!("{e}"))
+            batchprep_oci::open(
+                &source,
+                &OpenOptions {
+                    platform: node.clone(),
+                },
+            )
+            .map_err(|e| format!("{e}"))
         });
         match image {
             Ok(image) => {
                 linted += 1;
                 for mut f in batchprep_lint::rules::container::lint_task(image, task, &node) {
-                    if f.location.is_none() {
-                        f.location = task_location.clone();
+                    if let (None, Some(place)) = (&f.location, place) {
+                        f.location = Some(place.locate_rule(&f.name));
                     }
                     findings.push(f);
                 }
             }
             Err(e) if e != "offline" && e != "reported" => {
                 incomplete = true;
-                findings.push(
-                    Finding::new(batchprep_lint::rules::coverage::image_not_inspected::NAME, format!("image {}", reference.familiar()), format!("could not read the image: {e}"))
-                );
+                findings.push(Finding::new(
+                    batchprep_lint::rules::coverage::image_not_inspected::NAME,
+                    format!("image {}", reference.familiar()),
+                    format!("could not read the image: {e}"),
+                ));
                 *image = Err("reported".into());
             }
             Err(_) => {}
         }
     }
-    checks.insert("containers".into(), json!({"pairs": pairs.len(), "linted": linted}));
-    let _ = writeln!(human, "containers: {linted} of {} (image, task) pair(s) linted", pairs.len());
+    checks.insert(
+        "containers".into(),
+        json!({"pairs": pairs.len(), "linted": linted}),
+    );
+    let _ = writeln!(
+        human,
+        "containers: {linted} of {} (image, task) pair(s) linted",
+        pairs.len()
+    );
 
     match network {
         Some((ranges, docker)) => {
             let analysis = batchprep_batch::net::analyze(&ranges, &docker);
             findings.extend(batchprep_lint::rules::network::check(&analysis));
             checks.insert("network".into(), json!({"ranges": ranges.len()}));
-            let _ = writeln!(human, "network: {} range(s) checked against docker0 and Docker's address pools", ranges.len());
+            let _ = writeln!(
+                human,
+                "network: {} range(s) checked against docker0 and Docker's address pools",
+                ranges.len()
+            );
         }
         None => {
             checks.insert("network".into(), json!("skipped (no ranges)"));
-            let _ = writeln!(human, "network: not checked (give --vnet/--peered/--on-prem or [network])");
+            let _ = writeln!(
+                human,
+                "network: not checked (give --vnet/--peered/--on-prem or [network])"
+            );
         }
     }
     human.push('\n');
 
     let mut json_extra = serde_json::Map::new();
     json_extra.insert("checks".into(), serde_json::Value::Object(checks));
-    args.findings.finish(&config, findings, &Extra { human, json: json_extra, incomplete })
+    args.findings.finish(
+        &config,
+        findings,
+        &Extra {
+            human,
+            json: json_extra,
+            incomplete,
+        },
+    )
 }
 
 /// `[images.local]` plus `--local REF=SOURCE`, keyed by the normalised reference.
-fn local_images(flags: &[String], config: &Config) -> anyhow::Result<BTreeMap<String, ImageSource>> {
+fn local_images(
+    flags: &[String],
+    config: &Config,
+) -> anyhow::Result<BTreeMap<String, ImageSource>> {
     let mut out = BTreeMap::new();
-    let from_config = config.file.images.iter().flat_map(|i| i.local.iter().map(|(k, v)| (k.clone(), v.clone(), "[images.local]")));
+    let from_config = config.file.images.iter().flat_map(|i| {
+        i.local
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone(), "[images.local]"))
+    });
     let from_flags = flags.iter().map(|f| match f.split_once('=') {
         Some((r, s)) => Ok((r.to_owned(), s.to_owned(), "--local")),
-        None => Err(anyhow::anyhow!("--local `{f}`: expected REF=TRANSPORT:PATH")),
+        None => Err(anyhow::anyhow!(
+            "--local `{f}`: expected REF=TRANSPORT:PATH"
+        )),
     });
     for entry in from_config.map(Ok).chain(from_flags) {
         let (reference, source, origin) = entry?;
-        let reference = Reference::parse(&reference).with_context(|| format!("{origin} `{reference}`"))?;
-        let parsed = ImageSource::parse(&source).with_context(|| format!("{origin} `{source}`"))?;
-        if matches!(parsed, ImageSource::Registry(_)) {
-            bail!("{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)");
+        let reference =
+            Reference::parse(&reference).with_context(|| format!("{origin} `{reference}`"))?;
+        let mut parsed =
+            ImageSource::parse(&source).with_context(|| format!("{origin} `{source}`"))?;
+        // Paths in the config file are relative to the file, like every path a config names.
+        let base = config
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|_| origin == "[images.local]");
+        match &mut parsed {
+            ImageSource::OciLayout { dir: path, .. }
+            | ImageSource::OciArchive { file: path, .. }
+            | ImageSource::DockerArchive { file: path, .. } => {
+                if let Some(base) = base.filter(|_| path.is_relative()) {
+                    *path = base.join(&*path);
+                }
+            }
+            _ => bail!(
+                "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)"
+            ),
         }
         out.insert(reference.to_string(), parsed);
     }
     Ok(out)
 }
 
-fn read_pools(path: Option<&Path>, config: &Config) -> anyhow::Result<(SourceFile, Vec<PoolDefinition>)> {
+fn read_pools(
+    path: Option<&Path>,
+    config: &Config,
+) -> anyhow::Result<(SourceFile, Vec<PoolDefinition>)> {
     let Some(path) = path else {
         bail!(
             "no pool given: pass a pool JSON or ARM template{}",
-            if config.file.pool.is_some() { " (checking the [pool] spec is not supported yet)" } else { "" }
+            if config.file.pool.is_some() {
+                " (checking the [pool] spec is not supported yet)"
+            } else {
+                ""
+            }
         );
     };
     let (file, text) = SourceFile::read(path)?;
@@ -252,20 +371,36 @@ fn read_tasks(paths: &[PathBuf]) -> anyhow::Result<Vec<Task>> {
     let mut tasks = Vec::new();
     for path in paths {
         let (file, text) = SourceFile::read(path)?;
+        let file = Rc::new(file);
         for found in parse_task_file(&path.display().to_string(), &text)? {
-            let id = found.task.id.clone().unwrap_or_else(|| format!("{}#{}", path.display(), found.pointer));
+            let id = found
+                .task
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("{}#{}", path.display(), found.pointer));
             let settings = found.task.container_settings.as_ref();
             let pointer = match settings {
                 Some(_) => format!("{}/containerSettings/imageName", found.pointer),
                 None => found.pointer.clone(),
             };
             let container = match settings {
-                Some(_) => Some(TaskContainer::from_json(&found.task).with_context(|| format!("{}: task {id}", path.display()))?),
+                Some(_) => Some(
+                    TaskContainer::from_json(&found.task)
+                        .with_context(|| format!("{}: task {id}", path.display()))?,
+                ),
                 None => None,
             };
             tasks.push(Task {
-                pool_task: PoolTask { id, image: settings.map(|s| s.image_name.clone()), location: file.locate(&pointer) },
+                pool_task: PoolTask {
+                    id,
+                    image: settings.map(|s| s.image_name.clone()),
+                    location: file.locate(&pointer),
+                },
                 container,
+                place: TaskPlace {
+                    file: Rc::clone(&file),
+                    pointer: found.pointer.clone(),
+                },
             });
         }
     }
@@ -286,23 +421,34 @@ fn distinct_images(pool: &PoolDefinition, tasks: &[Task]) -> Vec<Reference> {
     refs
 }
 
-type Pair = (Reference, TaskContainer, Option<Location>);
+type Pair = (Reference, TaskContainer, Option<TaskPlace>);
 
 fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<Vec<Pair>> {
     let mut pairs = Vec::new();
     if tasks.is_empty() {
         for pool in pools {
             for name in pool.container.iter().flat_map(|c| &c.image_names) {
-                let Ok(reference) = Reference::parse(&name.value) else { continue };
-                let task = TaskContainer::new(&name.value, "", "", ContainerWorkingDirectory::default(), TaskIdentity::default())?;
+                let Ok(reference) = Reference::parse(&name.value) else {
+                    continue;
+                };
+                let task = TaskContainer::new(
+                    &name.value,
+                    "",
+                    "",
+                    ContainerWorkingDirectory::default(),
+                    TaskIdentity::default(),
+                )?;
                 pairs.push((reference, task, None));
             }
         }
     }
     for t in tasks {
-        let Some(container) = &t.container else { continue };
-        let reference = Reference::parse(&container.image).with_context(|| format!("task {}: containerSettings.imageName", t.pool_task.id))?;
-        pairs.push((reference, container.clone(), Some(t.pool_task.location.clone())));
+        let Some(container) = &t.container else {
+            continue;
+        };
+        let reference = Reference::parse(&container.image)
+            .with_context(|| format!("task {}: containerSettings.imageName", t.pool_task.id))?;
+        pairs.push((reference, container.clone(), Some(t.place.clone())));
     }
     pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     pairs.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);

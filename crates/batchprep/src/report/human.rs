@@ -16,6 +16,8 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra) -> io::Result
         writeln!(out)?;
     }
     let mut sources: HashMap<PathBuf, Option<Vec<String>>> = HashMap::new();
+    // The catalog's `why` once per rule: repeating it for every finding buries the findings.
+    let mut explained = std::collections::HashSet::new();
     for f in &report.findings {
         writeln!(out, "{}[{}]: {}", f.severity, f.name, f.subject)?;
         if let Some(loc) = &f.location {
@@ -49,7 +51,7 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra) -> io::Result
             }
         }
         writeln!(out, "  = {}", f.message)?;
-        if let Some(doc) = rule_doc(&f.name) {
+        if let Some(doc) = rule_doc(&f.name).filter(|_| explained.insert(f.name.as_str())) {
             writeln!(out, "  = why: {}", first_paragraph(&doc.why))?;
         }
         if let Some(fix) = &f.fix {
