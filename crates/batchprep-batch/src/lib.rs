@@ -1,5 +1,15 @@
 //! The Azure Batch model for batchprep: pool and task JSON (data plane and ARM), the container-task
 //! semantics, the VM image catalog, start tasks and `daemon.json`, bridge conflict analysis and the
 //! pool emitters. Knows nothing of rules.
+pub mod catalog;
+pub mod emit;
+pub mod json_pos;
 pub mod net;
+pub mod plan;
+pub mod pool;
+pub mod prefetch;
+pub mod spec;
+pub mod start_task;
 pub mod task;
+pub mod template;
+pub mod vm_size;

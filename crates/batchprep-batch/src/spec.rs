@@ -43,12 +43,6 @@ pub struct PoolSpec {
     /// Where Docker keeps its data: `auto` (the temp disk), `keep`, or an absolute path.
     #[serde(default)]
     pub data_root: Option<Spanned<String>>,
-    /// docker0 address (`bip`) to set, overriding the suggestion from `[network]`.
-    #[serde(default)]
-    pub bip: Option<Spanned<String>>,
-    /// `default-address-pools` to set, overriding the suggestion from `[network]`.
-    #[serde(default)]
-    pub default_address_pools: Option<Spanned<Vec<AddressPoolSpec>>>,
     /// The subnet nodes join.
     #[serde(default)]
     pub subnet_id: Option<String>,
@@ -93,16 +87,6 @@ pub struct RegistrySpec {
     /// The environment variable that holds the password (never the password itself).
     #[serde(default)]
     pub password_env: Option<String>,
-}
-
-/// One `default-address-pools` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddressPoolSpec {
-    /// Base range (`10.200.0.0/16`).
-    pub base: String,
-    /// Prefix length of each network carved from it.
-    pub size: u8,
 }
 
 /// `public-ip`: how nodes get public addresses.
@@ -404,34 +388,6 @@ impl PoolSpec {
                 DataRoot::Keep
             }),
         };
-        if let Some(bip) = &self.bip
-            && bip.get_ref().parse::<ipnet::Ipv4Net>().is_err()
-        {
-            err(
-                bip.span(),
-                format!(
-                    "[pool] bip: `{}` is not an IPv4 CIDR such as 10.199.0.1/24",
-                    bip.get_ref()
-                ),
-            );
-        }
-        if let Some(pools) = &self.default_address_pools {
-            for p in pools.get_ref() {
-                let base_ok = p
-                    .base
-                    .parse::<ipnet::Ipv4Net>()
-                    .is_ok_and(|b| b.prefix_len() <= p.size);
-                if !base_ok || p.size > 32 {
-                    err(
-                        pools.span(),
-                        format!(
-                            "[pool] default-address-pools: base `{}` with size {} is not an IPv4 CIDR split into /{} networks",
-                            p.base, p.size, p.size
-                        ),
-                    );
-                }
-            }
-        }
         let public_ip = self.public_ip.as_ref().map(|p| *p.get_ref());
         if let Some(ids) = &self.public_ip_ids
             && public_ip != Some(PublicIp::UserManaged)
