@@ -1,6 +1,9 @@
 //! CIDRs as integer intervals, so IPv4 and IPv6 sort, merge and split with one piece of code.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::{
+    collections::BTreeMap,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
@@ -77,7 +80,7 @@ pub(crate) fn host_at(v6: bool, addr: u128, prefix: u8) -> IpNet {
     IpNet::new(ip, prefix).unwrap()
 }
 
-/// Sorts and merges spans of one family into disjoint, non-adjacent-or-adjacent ordered intervals.
+/// Sorts spans and joins those that overlap or touch, per family.
 pub(crate) fn merge(mut spans: Vec<Span>) -> Vec<Span> {
     spans.sort_unstable();
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
@@ -92,30 +95,73 @@ pub(crate) fn merge(mut spans: Vec<Span>) -> Vec<Span> {
     out
 }
 
-/// The parts of `within` not covered by `taken` (merged, sorted), as maximal aligned CIDR blocks of
-/// prefix at most `max_prefix`, in address order. Smaller leftovers cannot hold a network of that size.
-pub(crate) fn free_blocks(within: Span, taken: &[Span], max_prefix: u8) -> Vec<(u128, u8)> {
-    let mut blocks = Vec::new();
-    // The first merged span that could touch `within`.
-    let start = taken.partition_point(|t| (t.v6, t.hi) < (within.v6, within.lo));
-    let mut cursor = Some(within.lo);
-    for t in &taken[start..] {
-        if t.v6 != within.v6 || t.lo > within.hi {
-            break;
-        }
-        let Some(lo) = cursor else { break };
-        if t.lo > lo {
-            split_aligned(within.v6, lo, t.lo - 1, max_prefix, &mut blocks);
-        }
-        cursor = t.hi.checked_add(1).filter(|&next| next <= within.hi);
-        if t.hi >= within.hi {
-            cursor = None;
+/// Disjoint address intervals in order, where adding one and finding those near an address stay
+/// logarithmic however many ranges and pools there are.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Taken {
+    /// `(v6, lo) -> hi`.
+    by_start: BTreeMap<(bool, u128), u128>,
+}
+
+impl Taken {
+    /// The union of `spans` (any order, overlapping or not).
+    pub fn new(spans: Vec<Span>) -> Taken {
+        Taken {
+            by_start: merge(spans)
+                .into_iter()
+                .map(|s| ((s.v6, s.lo), s.hi))
+                .collect(),
         }
     }
-    if let Some(lo) = cursor {
-        split_aligned(within.v6, lo, within.hi, max_prefix, &mut blocks);
+
+    /// Adds a span that shares no address with what is taken (a free block just chosen).
+    pub fn add_free(&mut self, span: Span) {
+        self.by_start.insert((span.v6, span.lo), span.hi);
     }
-    blocks
+
+    /// The taken spans that end at or after `lo` in `v6`'s family, in order, then the other family's.
+    pub fn from(&self, v6: bool, lo: u128) -> impl Iterator<Item = Span> + '_ {
+        let start = self
+            .by_start
+            .range(..=(v6, lo))
+            .next_back()
+            .filter(|&(&(family, _), &hi)| family == v6 && hi >= lo)
+            .map_or((v6, lo), |(&key, _)| key);
+        self.by_start
+            .range(start..)
+            .map(|(&(v6, lo), &hi)| Span { v6, lo, hi })
+    }
+
+    /// Whether `span` shares an address with anything taken.
+    pub fn overlaps(&self, span: Span) -> bool {
+        self.from(span.v6, span.lo)
+            .next()
+            .is_some_and(|t| t.v6 == span.v6 && t.lo <= span.hi)
+    }
+
+    /// The parts of `within` not taken, as maximal aligned CIDR blocks of prefix at most
+    /// `max_prefix`, in address order. Smaller leftovers cannot hold a network of that size.
+    pub fn free_blocks(&self, within: Span, max_prefix: u8) -> Vec<(u128, u8)> {
+        let mut blocks = Vec::new();
+        let mut cursor = Some(within.lo);
+        for t in self.from(within.v6, within.lo) {
+            if t.v6 != within.v6 || t.lo > within.hi {
+                break;
+            }
+            let Some(lo) = cursor else { break };
+            if t.lo > lo {
+                split_aligned(within.v6, lo, t.lo - 1, max_prefix, &mut blocks);
+            }
+            cursor = t.hi.checked_add(1).filter(|&next| next <= within.hi);
+            if t.hi >= within.hi {
+                cursor = None;
+            }
+        }
+        if let Some(lo) = cursor {
+            split_aligned(within.v6, lo, within.hi, max_prefix, &mut blocks);
+        }
+        blocks
+    }
 }
 
 /// Splits `[lo, hi]` into the fewest aligned blocks, keeping those of prefix `<= max_prefix`.
@@ -165,8 +211,8 @@ mod tests {
 
     #[test]
     fn free_blocks_carve_around_taken_ranges() {
-        let taken = merge(vec![span("192.168.1.0/24"), span("192.168.64.0/18")]);
-        let blocks = free_blocks(span("192.168.0.0/16"), &taken, 20);
+        let taken = Taken::new(vec![span("192.168.64.0/18"), span("192.168.1.0/24")]);
+        let blocks = taken.free_blocks(span("192.168.0.0/16"), 20);
         assert_eq!(
             show(false, &blocks),
             ["192.168.16.0/20", "192.168.32.0/19", "192.168.128.0/17"]
@@ -175,15 +221,39 @@ mod tests {
 
     #[test]
     fn free_blocks_of_a_fully_covered_range_are_empty() {
-        let taken = merge(vec![span("172.16.0.0/12")]);
-        assert!(free_blocks(span("172.20.0.0/16"), &taken, 16).is_empty());
+        let taken = Taken::new(vec![span("172.16.0.0/12")]);
+        assert!(taken.free_blocks(span("172.20.0.0/16"), 16).is_empty());
+        assert!(taken.overlaps(span("172.20.0.0/16")));
+        assert!(!taken.overlaps(span("172.32.0.0/16")));
     }
 
     #[test]
     fn free_blocks_handle_the_top_of_the_ipv6_space() {
-        let taken = merge(vec![span("::/1")]);
-        let blocks = free_blocks(span("::/0"), &taken, 64);
+        let taken = Taken::new(vec![span("::/1"), span("10.0.0.0/8")]);
+        let blocks = taken.free_blocks(span("::/0"), 64);
         assert_eq!(show(true, &blocks), ["8000::/1"]);
+    }
+
+    #[test]
+    fn free_blocks_skip_the_other_family_and_chosen_blocks() {
+        let mut taken = Taken::new(vec![span("255.255.255.0/24")]);
+        taken.add_free(span("fd00::/9"));
+        let blocks = taken.free_blocks(span("fd00::/8"), 64);
+        assert_eq!(show(true, &blocks), ["fd80::/9"]);
+        let blocks = taken.free_blocks(span("255.255.0.0/16"), 24);
+        assert_eq!(
+            show(false, &blocks),
+            [
+                "255.255.0.0/17",
+                "255.255.128.0/18",
+                "255.255.192.0/19",
+                "255.255.224.0/20",
+                "255.255.240.0/21",
+                "255.255.248.0/22",
+                "255.255.252.0/23",
+                "255.255.254.0/24"
+            ]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use spec::{NetworkSpec, PoolSpec};
 pub use suggest::{NoRoom, PRIVATE_V4, PRIVATE_V6, Suggestion, TARGET_NETWORKS_MAX};
 
 /// What went wrong reading a range or a Docker setting. Each message names where the value came from.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NetError {
     /// The text is not `ADDRESS/PREFIX`.

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{
     AddressPool, DockerSettings,
-    cidr::{Span, free_blocks, host_at, merge, net_at},
+    cidr::{Span, Taken, host_at, net_at},
 };
 
 /// IPv4 private address space (RFC 1918): where suggestions for IPv4 stay.
@@ -62,7 +62,7 @@ impl fmt::Display for NoRoom {
 
 /// Where pools are being placed: what is taken and what was chosen.
 struct Placement {
-    taken: Vec<Span>,
+    taken: Taken,
     chosen: Vec<AddressPool>,
 }
 
@@ -71,7 +71,7 @@ impl Placement {
     /// chosen (no limit when `None`). Returns the networks added.
     fn take(&mut self, within: IpNet, size: u8, want: Option<u64>) -> u64 {
         let span = Span::of(&within.trunc());
-        let blocks = free_blocks(span, &self.taken, size);
+        let blocks = self.taken.free_blocks(span, size);
         let mut added = 0u64;
         for (lo, prefix) in blocks {
             if want.is_some_and(|w| added >= w) {
@@ -82,10 +82,9 @@ impl Placement {
                 size,
             };
             added = added.saturating_add(pool.capacity());
-            self.taken.push(Span::of(&pool.base));
+            self.taken.add_free(Span::of(&pool.base));
             self.chosen.push(pool);
         }
-        self.taken = merge(std::mem::take(&mut self.taken));
         added
     }
 
@@ -108,7 +107,7 @@ pub(crate) fn suggest(
     docker: &DockerSettings,
     pools: &[AddressPool],
 ) -> Result<Suggestion, NoRoom> {
-    let reserved = merge(nets.iter().map(Span::of).collect());
+    let reserved = Taken::new(nets.iter().map(Span::of).collect());
     let mut place = Placement {
         taken: reserved.clone(),
         chosen: Vec::new(),
@@ -141,7 +140,7 @@ pub(crate) fn suggest(
     }
 
     let bridge = docker.effective_bridge();
-    let bridge_clear = bridge.is_some_and(|b| !overlaps(&reserved, Span::of(&b)));
+    let bridge_clear = bridge.is_some_and(|b| !reserved.overlaps(Span::of(&b)));
     let bip = match (bridge_clear, docker.bip, bridge) {
         (true, Some(bip), _) => bip,
         (true, None, Some(b)) => first_host(Span::of(&b), b.prefix_len()),
@@ -154,7 +153,9 @@ pub(crate) fn suggest(
                 .map(|p| (Span::of(&p.base), p.size));
             let from_fallback = || {
                 fallback(v6).find_map(|(space, size)| {
-                    free_blocks(Span::of(&space), &place.taken, size)
+                    place
+                        .taken
+                        .free_blocks(Span::of(&space), size)
                         .first()
                         .map(|&(lo, prefix)| (Span::of(&net_at(v6, lo, prefix)), size))
                 })
@@ -186,14 +187,6 @@ pub(crate) fn suggest(
         default_address_pools: place.chosen,
         daemon_json,
     })
-}
-
-/// Whether `span` shares an address with any of the merged, sorted `reserved` spans.
-fn overlaps(reserved: &[Span], span: Span) -> bool {
-    let i = reserved.partition_point(|r| (r.v6, r.hi) < (span.v6, span.lo));
-    reserved
-        .get(i)
-        .is_some_and(|r| r.v6 == span.v6 && r.lo <= span.hi)
 }
 
 /// The gateway address Docker gives docker0: the first host of the network at `span.lo` with `prefix`
