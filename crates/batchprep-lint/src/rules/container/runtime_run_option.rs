@@ -6,10 +6,17 @@ use crate::Finding;
 /// Rule name.
 pub const NAME: &str = "runtime-run-option";
 
+/// The runtime Docker uses when none is named.
+const DEFAULT_RUNTIME: &str = "runc";
+
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Some(runtime) = &f.task.run_options.runtime else {
         return;
     };
+    // Docker's own default changes nothing.
+    if runtime == DEFAULT_RUNTIME {
+        return;
+    }
     out.push(
         f.finding(
             NAME,
