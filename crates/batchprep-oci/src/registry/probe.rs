@@ -840,7 +840,7 @@ impl Probe<'_> {
                     self.reference.repository
                 )),
             ),
-            StatusCode::NOT_FOUND => self.not_found(manifest_path, auth).await,
+            StatusCode::NOT_FOUND => self.not_found(auth).await,
             StatusCode::TOO_MANY_REQUESTS => {
                 let wait = self
                     .result
@@ -987,57 +987,44 @@ impl Probe<'_> {
         Ok(())
     }
 
-    /// A 404 on `HEAD` has no body: ask again in a way that names the missing part without
-    /// spending a Docker Hub pull (the tag list there, the manifest elsewhere).
-    async fn not_found(&mut self, manifest_path: &str, auth: &Authorization) {
+    /// A 404 on `HEAD` has no body, and distribution answers `MANIFEST_UNKNOWN` for a missing
+    /// repository too: the tag list (never a pull, even on Docker Hub) tells which part is missing.
+    async fn not_found(&mut self, auth: &Authorization) {
         let repo = self.reference.repository.clone();
         let wanted = self.reference.manifest_reference().to_owned();
-        let missing_repo = (
-            Outcome::RepositoryNotFound,
-            Some(format!(
-                "repository {repo} does not exist on {}",
-                self.reference.registry
-            )),
-        );
-        let missing_manifest = (
-            Outcome::ManifestNotFound,
-            Some(format!("{repo} has no manifest {wanted}")),
-        );
-        let (path, manifest) = if self.reference.is_docker_hub() {
-            (self.path("tags/list?n=1"), false)
-        } else {
-            (manifest_path.to_owned(), true)
-        };
-        let response = match self.send(Method::GET, &path, auth, manifest).await {
+        let response = match self
+            .send(Method::GET, &self.path("tags/list?n=1"), auth, false)
+            .await
+        {
             Sent::Answer(r) => r,
             Sent::Failed(o, d) => return self.finish(o, Some(d)),
         };
         let status = response.status();
         let body = read_bounded(response, 64 * 1024).await.unwrap_or_default();
-        let codes = error_codes(&body);
-        let (outcome, detail) = if codes.iter().any(|c| c == "NAME_UNKNOWN") {
-            missing_repo
-        } else if codes.iter().any(|c| c == "MANIFEST_UNKNOWN")
-            || (!manifest && status == StatusCode::OK)
-        {
-            missing_manifest
-        } else if status == StatusCode::NOT_FOUND {
-            (
+        if status == StatusCode::OK {
+            return self.finish(
                 Outcome::ManifestNotFound,
+                Some(format!("{repo} has no manifest {wanted}")),
+            );
+        }
+        if status == StatusCode::NOT_FOUND && error_codes(&body).iter().any(|c| c == "NAME_UNKNOWN")
+        {
+            return self.finish(
+                Outcome::RepositoryNotFound,
                 Some(format!(
-                    "{repo}:{wanted} not found (404 without an error code)"
+                    "repository {repo} does not exist on {}",
+                    self.reference.registry
                 )),
-            )
-        } else {
-            (
-                Outcome::Error,
-                Some(format!(
-                    "HEAD answered 404 but GET answered HTTP {}",
-                    status.as_u16()
-                )),
-            )
-        };
-        self.finish(outcome, detail);
+            );
+        }
+        // The tag list is not always served (some mirrors): the manifest is missing either way.
+        self.finish(
+            Outcome::ManifestNotFound,
+            Some(format!(
+                "{repo}:{wanted} not found (404; the tag list answered HTTP {})",
+                status.as_u16()
+            )),
+        );
     }
 }
 

@@ -168,7 +168,17 @@ fn is_tls(e: &reqwest::Error) -> bool {
         }
         source = err.source();
     }
-    false
+    // rustls errors reach us re-wrapped by the connector; their messages are stable enough.
+    let text = chain(e).to_ascii_lowercase();
+    [
+        "certificate",
+        "tls handshake",
+        "invalidcontenttype",
+        "corrupt message",
+        "received fatal alert",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// The error and its causes, deduplicated, on one line.
