@@ -101,6 +101,19 @@ fn registry(input: &str, reference: &str) -> Result<ImageSource, Error> {
 /// `containers-storage:x`, `dir:/tmp/x`, `docker-daemon:img` are transports; `ubuntu:22.04` and
 /// `localhost:5000/app` are references.
 fn looks_like_transport(prefix: &str, rest: &str) -> bool {
+    // skopeo's other transports, whatever follows them.
+    const OTHERS: [&str; 7] = [
+        "containers-storage",
+        "dir",
+        "docker",
+        "docker-daemon",
+        "ostree",
+        "sif",
+        "tarball",
+    ];
+    if OTHERS.contains(&prefix) {
+        return true;
+    }
     if prefix.contains('/') || prefix.contains('.') || prefix == "localhost" {
         return false;
     }
