@@ -38,7 +38,7 @@ fn finding(o: &Overlap, suggestion: Option<&Suggestion>) -> Finding {
         DockerRange::Bridge { cidr } => {
             let fix = match suggestion {
                 Some(s) => format!(
-                    "set \"bip\": \"{}\" in /etc/docker/daemon.json before tasks run (the suggested daemon.json fragment has it)",
+                    "set `bip` to `{}` in /etc/docker/daemon.json before tasks run (the suggested daemon.json fragment has it)",
                     s.bip
                 ),
                 None => no_room_fix(),
@@ -56,8 +56,13 @@ fn finding(o: &Overlap, suggestion: Option<&Suggestion>) -> Finding {
         DockerRange::AddressPool { cidr, size } => {
             let fix = match suggestion {
                 Some(s) => format!(
-                    "set \"default-address-pools\" in /etc/docker/daemon.json to the suggested {} pool(s), starting with {}",
+                    "set `default-address-pools` in /etc/docker/daemon.json to the suggested {} pool{}, starting with {}",
                     s.default_address_pools.len(),
+                    if s.default_address_pools.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
                     s.default_address_pools
                         .first()
                         .map(ToString::to_string)
@@ -114,7 +119,7 @@ mod tests {
         assert_eq!(
             bridge.fix.as_deref(),
             Some(
-                "set \"bip\": \"172.18.0.1/16\" in /etc/docker/daemon.json before tasks run (the suggested daemon.json fragment has it)"
+                "set `bip` to `172.18.0.1/16` in /etc/docker/daemon.json before tasks run (the suggested daemon.json fragment has it)"
             )
         );
         let pool = &findings[1];
@@ -129,7 +134,7 @@ mod tests {
         assert_eq!(
             pool.fix.as_deref(),
             Some(
-                "set \"default-address-pools\" in /etc/docker/daemon.json to the suggested 16 pool(s), starting with 172.18.0.0/16 size 16"
+                "set `default-address-pools` in /etc/docker/daemon.json to the suggested 16 pools, starting with 172.18.0.0/16 size 16"
             )
         );
     }
