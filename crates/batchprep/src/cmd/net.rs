@@ -4,15 +4,14 @@
 //! lists; `--bip` and `--default-address-pools` replace the file's values). The analysis and the
 //! suggestion are `batchprep_batch::net`; the findings are the `network` rules.
 
-use std::{collections::HashSet, fmt::Write as _, process::ExitCode};
+use std::{fmt::Write as _, process::ExitCode};
 
 use anyhow::Context;
 use batchprep_batch::net::{
-    AddressPool, DockerSettings, NetAnalysis, NetworkRange, NetworkSpec, RangeKind, Suggestion,
-    analyze, parse_cidr,
+    DockerSettings, NetAnalysis, NetworkRange, RangeKind, Suggestion, analyze,
 };
 
-use crate::{findings_args::FindingsArgs, report::Extra};
+use crate::{findings_args::FindingsArgs, network_args::NetworkArgs, report::Extra};
 
 /// Subcommands of `batchprep net`.
 #[derive(Debug, clap::Subcommand)]
@@ -25,24 +24,9 @@ pub enum Command {
 /// Arguments of `batchprep net check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// An address space of the pool's VNet (repeatable; adds to `[network] vnet`).
-    #[arg(long, value_name = "CIDR")]
-    pub vnet: Vec<String>,
-    /// An address space of a peered VNet (repeatable; adds to `[network] peered`).
-    #[arg(long, value_name = "CIDR")]
-    pub peered: Vec<String>,
-    /// An on-premises range reached through a gateway (repeatable; adds to `[network] on-prem`).
-    #[arg(long = "on-prem", value_name = "CIDR")]
-    pub on_prem: Vec<String>,
-    /// docker0's current `bip`, when the node sets one (replaces `[network] bip`; default: Docker's,
-    /// the first network of the first pool, 172.17.0.0/16).
-    #[arg(long, value_name = "CIDR")]
-    pub bip: Option<String>,
-    /// The node's current pools, comma-separated `BASE/SIZE` (`10.10.0.0/16/24`) or Docker's
-    /// `base=10.10.0.0/16,size=24` (repeatable; replaces `[network] default-address-pools`;
-    /// default: Docker's built-in pools).
-    #[arg(long, value_name = "BASE/SIZE,...")]
-    pub default_address_pools: Vec<String>,
+    /// The ranges and Docker's current settings.
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Output and policy flags.
     #[command(flatten)]
     pub findings: FindingsArgs,
@@ -57,43 +41,12 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
-    let file = config.path.as_deref().map_or_else(
-        || crate::config::FILE_NAME.to_owned(),
-        |p| p.display().to_string(),
-    );
-    let spec = match &config.file.network {
-        Some(table) => NetworkSpec::from_table(table, &file)?,
-        None => NetworkSpec::default(),
-    };
-
-    let mut ranges = spec.ranges(&file)?;
-    for (kind, values) in [
-        (RangeKind::Vnet, &args.vnet),
-        (RangeKind::Peered, &args.peered),
-        (RangeKind::OnPrem, &args.on_prem),
-    ] {
-        let flag = format!("--{}", kind.key());
-        for value in values {
-            ranges.push(NetworkRange::parse(kind, value, &flag)?);
-        }
-    }
-    // The same range in the file and on the command line is one range.
-    let mut seen = HashSet::new();
-    ranges.retain(|r| seen.insert((r.kind, r.given)));
-    if ranges.is_empty() {
+    let Some((ranges, docker)) = args.network.gather(&config)? else {
         anyhow::bail!(
             "no network ranges to check: give --vnet, --peered or --on-prem, or list them under [network] in {}",
             crate::config::FILE_NAME
         );
-    }
-
-    let mut docker = spec.docker_settings(&file)?;
-    if let Some(bip) = &args.bip {
-        docker.bip = Some(parse_cidr(bip, "--bip")?);
-    }
-    if !args.default_address_pools.is_empty() {
-        docker.default_address_pools = Some(parse_pools(&args.default_address_pools)?);
-    }
+    };
 
     let analysis = analyze(&ranges, &docker);
     let findings = batchprep_lint::rules::network::check(&analysis);
@@ -103,22 +56,6 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         incomplete: false,
     };
     args.findings.finish(&config, findings, &extra)
-}
-
-/// `--default-address-pools` values: each a comma-separated list of `BASE/SIZE`, or one Docker-style
-/// `base=...,size=...`.
-fn parse_pools(values: &[String]) -> anyhow::Result<Vec<AddressPool>> {
-    let mut pools = Vec::new();
-    for value in values {
-        if value.contains('=') {
-            pools.push(AddressPool::parse(value, "--default-address-pools")?);
-        } else {
-            for part in value.split(',').filter(|p| !p.trim().is_empty()) {
-                pools.push(AddressPool::parse(part.trim(), "--default-address-pools")?);
-            }
-        }
-    }
-    Ok(pools)
 }
 
 /// What was checked, the notes, then the suggestion and its daemon.json fragment.
