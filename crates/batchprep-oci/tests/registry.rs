@@ -223,7 +223,7 @@ fn token_registry_challenge_flow() {
     );
     assert_eq!(anonymous[0].auth.to_string(), "bearer (anonymous token)");
 
-    let alice = probe(&[private.clone()], flags(ALICE.0, ALICE.1), opts.clone());
+    let alice = probe(std::slice::from_ref(&private), flags(ALICE.0, ALICE.1), opts.clone());
     assert_eq!(outcomes(&alice), vec![(private.clone(), Outcome::Pullable)]);
     assert_eq!(
         alice[0].auth.to_string(),
@@ -245,10 +245,10 @@ fn token_registry_challenge_flow() {
     );
 
     // The token endpoint itself answers 403 for eve.
-    let eve = probe(&[public.clone()], flags(EVE.0, EVE.1), opts.clone());
+    let eve = probe(std::slice::from_ref(&public), flags(EVE.0, EVE.1), opts.clone());
     assert_eq!(outcomes(&eve), vec![(public.clone(), Outcome::Denied)]);
 
-    let wrong = probe(&[private.clone()], flags(ALICE.0, "wrong"), opts.clone());
+    let wrong = probe(std::slice::from_ref(&private), flags(ALICE.0, "wrong"), opts.clone());
     assert_eq!(
         outcomes(&wrong),
         vec![(private.clone(), Outcome::BadCredentials)]
@@ -256,7 +256,7 @@ fn token_registry_challenge_flow() {
 
     // An ACR-style refresh token goes through `grant_type=refresh_token`.
     let acr = probe(
-        &[private.clone()],
+        std::slice::from_ref(&private),
         flags("00000000-0000-0000-0000-000000000000", ALICE_REFRESH_TOKEN),
         opts.clone(),
     );

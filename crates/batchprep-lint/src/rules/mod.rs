@@ -4,6 +4,7 @@
 pub mod container;
 pub mod network;
 pub mod pool;
+pub mod registry;
 
 /// Every rule implemented in code, by name.
 pub const ALL: &[&str] = &[
@@ -38,4 +39,6 @@ pub const ALL: &[&str] = &[
     pool::task_missing_container_settings::NAME,
     pool::template_value_unknown::NAME,
     pool::unsupported_vm_size::NAME,
+    registry::image_not_pullable::NAME,
+    registry::docker_hub_rate_limit_risk::NAME,
 ];
