@@ -37,7 +37,7 @@ pub enum Error {
     },
     /// A registry image, before the registry client is wired in.
     #[error(
-        "`{0}`: reading images from a registry is not yet supported; use oci:, oci-archive: or docker-archive:"
+        "reading images from a registry is not yet supported; use oci:, oci-archive: or docker-archive:"
     )]
     RegistryNotSupported(String),
     /// A platform argument that is not `os/arch[/variant]`.

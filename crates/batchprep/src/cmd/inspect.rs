@@ -343,7 +343,16 @@ fn human(i: &Inspection) -> String {
                 }
                 let _ = writeln!(s);
                 if let Some(sb) = &e.shebang {
-                    let _ = writeln!(s, "  shebang: {sb:?}");
+                    // The line as the kernel reads it; a CRLF ending breaks the interpreter name.
+                    let line = sb.trim_end_matches('\n');
+                    match line.strip_suffix('\r') {
+                        Some(l) => {
+                            let _ = writeln!(s, "  shebang: {l} (CRLF line ending)");
+                        }
+                        None => {
+                            let _ = writeln!(s, "  shebang: {line}");
+                        }
+                    }
                 }
             }
             None => {
