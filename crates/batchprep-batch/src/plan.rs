@@ -127,7 +127,9 @@ pub enum PlanError {
         alias: String,
     },
     /// The image is not in the catalog and the spec gives no node agent.
-    #[error("[pool] image: {0} is not in batchprep's image catalog, so its node agent is unknown: set node-agent (e.g. \"batch.node.ubuntu 24.04\")")]
+    #[error(
+        "[pool] image: {0} is not in batchprep's image catalog, so its node agent is unknown: set node-agent (e.g. \"batch.node.ubuntu 24.04\")"
+    )]
     UnknownNodeAgent(String),
     /// Batch refuses the VM size.
     #[error("[pool] vm-size: {size}: {reason}")]
@@ -138,13 +140,17 @@ pub enum PlanError {
         reason: String,
     },
     /// A Windows image with a Linux start task.
-    #[error("[pool] data-root: {0} is a Windows image; the data-root start task is for Linux pools (use data-root = \"keep\")")]
+    #[error(
+        "[pool] data-root: {0} is a Windows image; the data-root start task is for Linux pools (use data-root = \"keep\")"
+    )]
     WindowsDataRoot(String),
     /// `[network]` is wrong.
     #[error("{0}")]
     Network(#[from] net::NetError),
     /// No room for a bridge outside the networks.
-    #[error("[network]: Docker's bridge overlaps the pool's networks and no free private range is left: {0}")]
+    #[error(
+        "[network]: Docker's bridge overlaps the pool's networks and no free private range is left: {0}"
+    )]
     NoRoom(String),
 }
 
@@ -221,13 +227,19 @@ impl PoolPlan {
                 if k.rdma_only && !t.infiniband {
                     notes.push(Note::new(
                         NoteLevel::Warning,
-                        format!("{} is for InfiniBand sizes only and {vm_size} has no InfiniBand", k.urn()),
+                        format!(
+                            "{} is for InfiniBand sizes only and {vm_size} has no InfiniBand",
+                            k.urn()
+                        ),
                     ));
                 }
                 if t.gpu && !k.gpu {
                     notes.push(Note::new(
                         NoteLevel::Warning,
-                        format!("{vm_size} has NVIDIA GPUs but {} has no GPU drivers", k.urn()),
+                        format!(
+                            "{vm_size} has NVIDIA GPUs but {} has no GPU drivers",
+                            k.urn()
+                        ),
                     ));
                 }
             }
@@ -392,7 +404,11 @@ fn bridge_settings(
     if analysis.overlaps.is_empty() {
         return Ok((
             docker.bip.map(|b| b.to_string()),
-            docker.default_address_pools.as_deref().map(to_pools).unwrap_or_default(),
+            docker
+                .default_address_pools
+                .as_deref()
+                .map(to_pools)
+                .unwrap_or_default(),
         ));
     }
     let suggestion = analysis

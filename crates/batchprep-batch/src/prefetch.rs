@@ -103,10 +103,17 @@ mod tests {
     #[test]
     fn hub_gets_an_entry_only_with_credentials() {
         let mut notes = Vec::new();
-        let p = plan(&refs(&["ubuntu:24.04", "myacr.azurecr.io/render:2.1"]), &[], &mut notes);
+        let p = plan(
+            &refs(&["ubuntu:24.04", "myacr.azurecr.io/render:2.1"]),
+            &[],
+            &mut notes,
+        );
         assert_eq!(
             p.container_image_names,
-            ["docker.io/library/ubuntu:24.04", "myacr.azurecr.io/render:2.1"]
+            [
+                "docker.io/library/ubuntu:24.04",
+                "myacr.azurecr.io/render:2.1"
+            ]
         );
         assert!(p.registries.is_empty());
         assert_eq!(notes.len(), 2);
@@ -117,8 +124,18 @@ mod tests {
             username: "robot".into(),
             password_env: "HUB_TOKEN".into(),
         };
-        let p = plan(&refs(&["ubuntu"]), &[("docker.io".into(), hub.clone())], &mut notes);
-        assert_eq!(p.registries, [RegistryEntry { server: "docker.io".into(), auth: hub }]);
+        let p = plan(
+            &refs(&["ubuntu"]),
+            &[("docker.io".into(), hub.clone())],
+            &mut notes,
+        );
+        assert_eq!(
+            p.registries,
+            [RegistryEntry {
+                server: "docker.io".into(),
+                auth: hub
+            }]
+        );
         assert!(notes.is_empty());
     }
 }

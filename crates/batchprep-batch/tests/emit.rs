@@ -90,8 +90,12 @@ fn swagger() -> Value {
         || repo().join("../shared/reference/batch-service-2026-10-01.json"),
         PathBuf::from,
     );
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the Batch data-plane schema {} is needed: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the Batch data-plane schema {} is needed: {e}",
+            path.display()
+        )
+    });
     serde_json::from_str(&text).unwrap()
 }
 
@@ -130,7 +134,11 @@ fn rest_bodies_validate_against_the_official_schema() {
         for secrets in [None, Some(secret_values())] {
             let body = emit::rest_body(&plan, secrets.as_ref());
             assert_eq!(errors(&official, &body), Vec::<String>::new(), "{name}");
-            assert_eq!(errors(&strict, &body), Vec::<String>::new(), "{name} (strict)");
+            assert_eq!(
+                errors(&strict, &body),
+                Vec::<String>::new(),
+                "{name} (strict)"
+            );
         }
     }
 }
@@ -139,14 +147,23 @@ fn rest_bodies_validate_against_the_official_schema() {
 fn the_schema_check_catches_wrong_casing_and_names() {
     let strict = pool_validator(true);
     let mut body = emit::rest_body(&plan("cpu"), None);
-    body["virtualMachineConfiguration"]["containerConfiguration"]["type"] = "DockerCompatible".into();
+    body["virtualMachineConfiguration"]["containerConfiguration"]["type"] =
+        "DockerCompatible".into();
     let vm = body["virtualMachineConfiguration"].as_object_mut().unwrap();
     let agent = vm.remove("nodeAgentSKUId").unwrap();
     vm.insert("nodeAgentSkuId".into(), agent);
     let found = errors(&strict, &body);
     assert_eq!(found.len(), 3, "{found:#?}");
-    assert!(found.iter().any(|e| e.contains("\"DockerCompatible\" is not one of")), "{found:#?}");
-    assert!(found.iter().any(|e| e.contains("nodeAgentSKUId")), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains("\"DockerCompatible\" is not one of")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|e| e.contains("nodeAgentSKUId")),
+        "{found:#?}"
+    );
 }
 
 fn secret_values() -> SecretValues {
@@ -161,19 +178,29 @@ fn secret_values() -> SecretValues {
 #[test]
 fn secrets_are_written_only_when_included() {
     let plan = plan("private-registry");
-    for surface in [Surface::Rest, Surface::Arm, Surface::Bicep, Surface::Terraform] {
+    for surface in [
+        Surface::Rest,
+        Surface::Arm,
+        Surface::Bicep,
+        Surface::Terraform,
+    ] {
         let placeholder = emit::emit(&plan, surface, None).text;
         assert!(!placeholder.contains("s3cr3t-acr"), "{surface:?}");
         let clear = emit::emit(&plan, surface, Some(&secret_values())).text;
-        assert!(clear.contains("s3cr3t-acr") && clear.contains("dckr_pat_x"), "{surface:?}");
+        assert!(
+            clear.contains("s3cr3t-acr") && clear.contains("dckr_pat_x"),
+            "{surface:?}"
+        );
     }
     let rest = emit::rest_body(&plan, None);
-    let regs = &rest["virtualMachineConfiguration"]["containerConfiguration"]["containerRegistries"];
+    let regs =
+        &rest["virtualMachineConfiguration"]["containerConfiguration"]["containerRegistries"];
     assert_eq!(regs[0]["password"], "${ACR_PASSWORD}");
     assert_eq!(regs[1]["password"], "${DOCKERHUB_TOKEN}");
     let arm: Value = serde_json::from_str(&emit::emit(&plan, Surface::Arm, None).text).unwrap();
     assert_eq!(arm["parameters"]["acrPassword"]["type"], "securestring");
     let arm: Value =
-        serde_json::from_str(&emit::emit(&plan, Surface::Arm, Some(&secret_values())).text).unwrap();
+        serde_json::from_str(&emit::emit(&plan, Surface::Arm, Some(&secret_values())).text)
+            .unwrap();
     assert!(arm["parameters"].get("acrPassword").is_none());
 }

@@ -112,7 +112,11 @@ impl Node {
             .env("BATCHPREP_DAEMON_JSON", self.daemon_json())
             .env(
                 "BATCHPREP_TEMP_DISKS",
-                format!("{} {}", self.path("mnt").display(), self.path("mnt/resource").display()),
+                format!(
+                    "{} {}",
+                    self.path("mnt").display(),
+                    self.path("mnt/resource").display()
+                ),
             )
             .env("BATCHPREP_OLD_ROOT", self.path("var/lib/docker"))
             .env("BATCHPREP_WAIT_SECONDS", "2");
@@ -199,7 +203,12 @@ fn moves_the_data_root_keeps_existing_keys_and_is_idempotent() {
     let new_root_s = new_root.to_str().unwrap().to_owned();
 
     let first = node.run(&t, &[]);
-    assert_eq!(first.status.code(), Some(0), "stderr: {}", text(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&first.stderr)
+    );
     assert_eq!(
         read_json(&node.daemon_json()),
         json!({
@@ -219,7 +228,10 @@ fn moves_the_data_root_keeps_existing_keys_and_is_idempotent() {
     );
     assert!(!node.path("var/lib/docker").exists());
     // The image that was not in the old root is pulled again.
-    assert_eq!(node.log(), format!("stop docker\nstart docker\npull {RENDER}\n"));
+    assert_eq!(
+        node.log(),
+        format!("stop docker\nstart docker\npull {RENDER}\n")
+    );
     let old = node.path("var/lib/docker").display().to_string();
     assert_eq!(
         text(&first.stdout),
@@ -237,9 +249,18 @@ fn moves_the_data_root_keeps_existing_keys_and_is_idempotent() {
 
     let daemon_before = fs::read(node.daemon_json()).unwrap();
     let second = node.run(&t, &[]);
-    assert_eq!(second.status.code(), Some(0), "stderr: {}", text(&second.stderr));
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&second.stderr)
+    );
     assert_eq!(fs::read(node.daemon_json()).unwrap(), daemon_before);
-    assert_eq!(node.log(), format!("stop docker\nstart docker\npull {RENDER}\n"), "no restart, no pull");
+    assert_eq!(
+        node.log(),
+        format!("stop docker\nstart docker\npull {RENDER}\n"),
+        "no restart, no pull"
+    );
     assert_eq!(
         text(&second.stdout),
         format!(
@@ -270,7 +291,13 @@ fn creates_daemon_json_and_drops_the_removed_graph_key() {
         read_json(&fresh.daemon_json()),
         json!({"bip": "10.199.0.1/24", "default-address-pools": [{"base": "10.200.0.0/16", "size": 24}]})
     );
-    assert!(fresh.path("var/lib/docker/images").join(image_file(UBUNTU)).is_file(), "keep leaves the root alone");
+    assert!(
+        fresh
+            .path("var/lib/docker/images")
+            .join(image_file(UBUNTU))
+            .is_file(),
+        "keep leaves the root alone"
+    );
 }
 
 #[test]
@@ -279,7 +306,10 @@ fn an_unwritable_target_fails_clearly_and_changes_nothing() {
     fs::write(node.daemon_json(), r#"{"debug": true}"#).unwrap();
     fs::write(node.path("not-a-dir"), "").unwrap();
     let target = node.path("not-a-dir/docker");
-    let out = node.run(&task(DataRootTarget::Path(target.to_str().unwrap().into())), &[]);
+    let out = node.run(
+        &task(DataRootTarget::Path(target.to_str().unwrap().into())),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
@@ -288,7 +318,10 @@ fn an_unwritable_target_fails_clearly_and_changes_nothing() {
             target.display()
         )
     );
-    assert_eq!(fs::read_to_string(node.daemon_json()).unwrap(), r#"{"debug": true}"#);
+    assert_eq!(
+        fs::read_to_string(node.daemon_json()).unwrap(),
+        r#"{"debug": true}"#
+    );
     assert_eq!(node.log(), "", "Docker was not touched");
 }
 
@@ -308,13 +341,20 @@ fn fails_loudly_when_docker_does_not_use_the_new_root() {
             node.path("mnt/docker").display()
         )
     );
-    assert!(node.path("var/lib/docker").exists(), "the old root stays until Docker runs from the new one");
+    assert!(
+        node.path("var/lib/docker").exists(),
+        "the old root stays until Docker runs from the new one"
+    );
 }
 
 #[test]
 fn auto_needs_a_mounted_temp_disk_and_a_valid_daemon_json() {
     let node = Node::new();
-    let disks = format!("{} {}", node.path("none1").display(), node.path("none2").display());
+    let disks = format!(
+        "{} {}",
+        node.path("none1").display(),
+        node.path("none2").display()
+    );
     let out = node.run(
         &task(DataRootTarget::auto_for(Some(OsFamily::El))),
         &[("BATCHPREP_TEMP_DISKS", disks.clone())],
@@ -322,7 +362,9 @@ fn auto_needs_a_mounted_temp_disk_and_a_valid_daemon_json() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        format!("batchprep start task: error: no temp disk is mounted at: {disks} (set data-root to a path, or keep)\n")
+        format!(
+            "batchprep start task: error: no temp disk is mounted at: {disks} (set data-root to a path, or keep)\n"
+        )
     );
 
     let node = Node::new();

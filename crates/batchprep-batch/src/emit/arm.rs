@@ -56,7 +56,10 @@ pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
     resource.insert("apiVersion".into(), json!(ARM_API_VERSION));
     resource.insert(
         "name".into(),
-        json!(format!("[format('{{0}}/{{1}}', parameters('batchAccountName'), '{}')]", plan.id)),
+        json!(format!(
+            "[format('{{0}}/{{1}}', parameters('batchAccountName'), '{}')]",
+            plan.id
+        )),
     );
     if let Some(identity) = arm_identity(plan) {
         resource.insert("identity".into(), to_json(&identity));

@@ -74,7 +74,9 @@ fn write_node(out: &mut String, node: &Node, indent: usize) {
 
 pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
     let mut out = String::new();
-    out.push_str("// Azure Batch pool written by batchprep (`batchprep pool emit --format bicep`).\n\n");
+    out.push_str(
+        "// Azure Batch pool written by batchprep (`batchprep pool emit --format bicep`).\n\n",
+    );
     out.push_str("@description('The existing Batch account the pool belongs to.')\nparam batchAccountName string\n");
     if secrets.is_none() {
         for p in password_params(plan) {

@@ -197,8 +197,14 @@ fn arm_properties(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Node {
         } => (
             "fixedScale".to_owned(),
             Node::Obj(vec![
-                ("targetDedicatedNodes".into(), Node::Int(i64::from(*dedicated))),
-                ("targetLowPriorityNodes".into(), Node::Int(i64::from(*low_priority))),
+                (
+                    "targetDedicatedNodes".into(),
+                    Node::Int(i64::from(*dedicated)),
+                ),
+                (
+                    "targetLowPriorityNodes".into(),
+                    Node::Int(i64::from(*low_priority)),
+                ),
             ]),
         ),
         Scale::Auto {
@@ -290,7 +296,11 @@ fn acr_pull_note(plan: &PoolPlan) -> Option<Note> {
             format!(
                 "the pool attaches {}: grant it AcrPull on the registr{} that name{} it",
                 plan.identities.join(", "),
-                if plan.identities.len() == 1 { "y" } else { "ies" },
+                if plan.identities.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
                 if plan.identities.len() == 1 { "s" } else { "" },
             ),
         )

@@ -81,7 +81,10 @@ pub fn rest_body(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Value {
         } => {
             body.insert("enableAutoScale".into(), json!(true));
             body.insert("autoScaleFormula".into(), json!(formula));
-            body.insert("autoScaleEvaluationInterval".into(), json!(evaluation_interval));
+            body.insert(
+                "autoScaleEvaluationInterval".into(),
+                json!(evaluation_interval),
+            );
         }
     }
     if let Some(slots) = plan.task_slots_per_node {
@@ -114,7 +117,8 @@ pub fn rest_body(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Value {
 }
 
 pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
-    let mut text = serde_json::to_string_pretty(&rest_body(plan, secrets)).expect("JSON serialises");
+    let mut text =
+        serde_json::to_string_pretty(&rest_body(plan, secrets)).expect("JSON serialises");
     text.push('\n');
     let mut notes = Vec::new();
     if secrets.is_none() {

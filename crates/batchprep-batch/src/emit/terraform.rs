@@ -40,7 +40,11 @@ fn string(v: &str) -> String {
 fn list(items: &[String]) -> String {
     format!(
         "[{}]",
-        items.iter().map(|i| string(i)).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(|i| string(i))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -49,7 +53,11 @@ fn heredoc(v: &str, indent: usize) -> String {
     let pad = "  ".repeat(indent + 1);
     let mut out = String::from("<<-EOT\n");
     for line in v.lines() {
-        let _ = writeln!(out, "{pad}{}", line.replace("${", "$${").replace("%{", "%%{"));
+        let _ = writeln!(
+            out,
+            "{pad}{}",
+            line.replace("${", "$${").replace("%{", "%%{")
+        );
     }
     let _ = write!(out, "{}EOT", "  ".repeat(indent));
     out
@@ -101,7 +109,13 @@ fn write_body(out: &mut String, items: &[Item], indent: usize) {
 fn resource_name(id: &str) -> String {
     let name: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         name
@@ -139,7 +153,10 @@ pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
         body.push(Item::Attr("display_name", string(name)));
     }
     body.push(Item::Attr("vm_size", string(&plan.vm_size)));
-    body.push(Item::Attr("node_agent_sku_id", string(&plan.node_agent_sku_id)));
+    body.push(Item::Attr(
+        "node_agent_sku_id",
+        string(&plan.node_agent_sku_id),
+    ));
     if let Some(slots) = plan.task_slots_per_node {
         body.push(Item::Attr("max_tasks_per_node", slots.to_string()));
     }
@@ -252,7 +269,11 @@ pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
         body.push(Item::Block("network_configuration", n));
     }
 
-    let _ = writeln!(out, "resource \"azurerm_batch_pool\" \"{}\" {{", resource_name(&plan.id));
+    let _ = writeln!(
+        out,
+        "resource \"azurerm_batch_pool\" \"{}\" {{",
+        resource_name(&plan.id)
+    );
     write_body(&mut out, &body, 1);
     out.push_str("}\n");
     Emitted {
@@ -284,6 +305,9 @@ mod tests {
             ],
             1,
         );
-        assert_eq!(out, "  name    = \"x\"\n  vm_size = \"y\"\n\n  b {\n    k = 1\n  }\n\n  z = 2\n");
+        assert_eq!(
+            out,
+            "  name    = \"x\"\n  vm_size = \"y\"\n\n  b {\n    k = 1\n  }\n\n  z = 2\n"
+        );
     }
 }

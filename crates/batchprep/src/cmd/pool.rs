@@ -13,8 +13,8 @@ use batchprep_batch::{
     catalog::Date,
     emit::{self, SecretValues, Surface},
     net::NetworkSpec,
-    plan::{PlanContext, PoolPlan},
-    spec::{PoolSpec, RegistryAuth},
+    plan::{PlanContext, PlanError, PoolPlan},
+    spec::{PoolSpec, RegistryAuth, line_of},
 };
 
 use crate::config::{self, Config};
@@ -135,9 +135,23 @@ fn plan_from(config: &Config, path: &Path, today: Date) -> anyhow::Result<PoolPl
             network: network.as_ref(),
             file: &file,
         },
-    )
-    .with_context(|| file.clone())?;
-    Ok(plan)
+    );
+    plan.map_err(|e| {
+        // Point at the key the problem is about.
+        let span = match &e {
+            PlanError::UnsupportedSize { .. } => Some(checked.spec.vm_size.span()),
+            PlanError::RetiredImage { .. }
+            | PlanError::UnknownNodeAgent(_)
+            | PlanError::WindowsDataRoot(_) => Some(checked.spec.image.span()),
+            _ => None,
+        };
+        match span {
+            Some(span) => {
+                anyhow::anyhow!("{file}: line {}: {e}", line_of(&config.text, span.start))
+            }
+            None => anyhow::anyhow!("{file}: {e}"),
+        }
+    })
 }
 
 /// The passwords, from the variables the spec names; a missing one is an error naming the variable.
@@ -163,13 +177,27 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(plain)
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
-        .map_err(|e| e.error)
+        .map_err(|e| plain(e.error))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// tempfile's errors name its random temporary path; the user only knows the one they asked for.
+fn plain(e: std::io::Error) -> std::io::Error {
+    e.raw_os_error()
+        .map_or_else(|| e.kind().into(), std::io::Error::from_raw_os_error)
 }
