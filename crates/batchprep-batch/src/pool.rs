@@ -353,7 +353,7 @@ fn data_plane(body: &Spanned, shape: PoolShape) -> PoolDefinition {
         .and_then(Spanned::as_bool)
         .unwrap_or(false);
     legacy(&mut pool, body);
-    pool.unknowns = body.unknowns();
+    pool.unknowns = read_unknowns(body, &["id"]);
     pool
 }
 
@@ -365,7 +365,7 @@ fn arm_pool(resource: &Spanned) -> PoolDefinition {
         pointer: f.pointer,
     });
     let Some(props) = resource.get("properties") else {
-        pool.unknowns = resource.unknowns();
+        pool.unknowns = read_unknowns(resource, &["name"]);
         return pool;
     };
     pool.vm_size = string(props.get("vmSize"));
@@ -385,8 +385,29 @@ fn arm_pool(resource: &Spanned) -> PoolDefinition {
         .path(&["scaleSettings", "autoScale"])
         .is_some_and(|a| !a.is_null());
     legacy(&mut pool, props);
-    pool.unknowns = resource.unknowns();
+    pool.unknowns = read_unknowns(resource, &["name"]);
+    pool.unknowns.extend(read_unknowns(props, &[]));
     pool
+}
+
+/// Unresolved expressions in the fields the checks read (`dependsOn`, tags and the like are ignored:
+/// nothing is skipped for want of them).
+fn read_unknowns(node: &Spanned, extra: &[&str]) -> Vec<(String, String)> {
+    const READ: &[&str] = &[
+        "vmSize",
+        "virtualMachineConfiguration",
+        "deploymentConfiguration",
+        "startTask",
+        "targetDedicatedNodes",
+        "targetLowPriorityNodes",
+        "enableAutoScale",
+        "scaleSettings",
+    ];
+    READ.iter()
+        .chain(extra)
+        .filter_map(|k| node.get(k))
+        .flat_map(Spanned::unknowns)
+        .collect()
 }
 
 /// Fields of older API versions, kept so checks can say what changed instead of guessing.

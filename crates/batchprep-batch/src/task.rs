@@ -260,29 +260,56 @@ pub fn parse_task_file(file: &str, text: &str) -> Result<Vec<FoundTask>, TaskErr
         found.push(FoundTask { pointer, task });
         Ok(())
     };
-    match &value {
-        serde_json::Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                push(format!("/{i}"), v)?;
-            }
-        }
-        serde_json::Value::Object(map) => {
-            if let Some(jm) = map.get("jobManagerTask") {
-                push("/jobManagerTask".into(), jm)?;
-            } else if let Some(serde_json::Value::Array(items)) = map.get("value") {
-                for (i, v) in items.iter().enumerate() {
-                    push(format!("/value/{i}"), v)?;
-                }
-            } else if map.contains_key("commandLine") || map.contains_key("containerSettings") {
-                push(String::new(), &value)?;
-            }
-        }
-        _ => {}
-    }
+    collect_tasks(&value, String::new(), 0, &mut push)?;
     if found.is_empty() {
         return Err(TaskError::NoTask(file.to_owned()));
     }
     Ok(found)
+}
+
+/// Members that hold tasks: job fields, the REST spec's example wrapper (`parameters.task`), task
+/// collections, and Batch CLI-extensions templates (`job.properties.taskFactory.repeatTask`).
+const TASK_HOLDERS: &[&str] = &[
+    "jobManagerTask",
+    "task",
+    "tasks",
+    "value",
+    "parameters",
+    "job",
+    "properties",
+    "taskFactory",
+    "repeatTask",
+];
+
+/// Finds task objects (those with `commandLine` or `containerSettings`) in `value`.
+fn collect_tasks(
+    value: &serde_json::Value,
+    pointer: String,
+    depth: usize,
+    push: &mut dyn FnMut(String, &serde_json::Value) -> Result<(), TaskError>,
+) -> Result<(), TaskError> {
+    if depth > 6 {
+        return Ok(());
+    }
+    match value {
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_tasks(v, format!("{pointer}/{i}"), depth + 1, push)?;
+            }
+        }
+        serde_json::Value::Object(map) => {
+            if map.contains_key("commandLine") || map.contains_key("containerSettings") {
+                return push(pointer, value);
+            }
+            for key in TASK_HOLDERS {
+                if let Some(v) = map.get(*key) {
+                    collect_tasks(v, format!("{pointer}/{key}"), depth + 1, push)?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Who the task runs as.

@@ -172,15 +172,17 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
         let locate = |p: &str| pool_file.locate(p);
         // Registry: what the probe learns feeds the pool rules (digests, private registries).
         let registry = RegistryFacts::default();
+        let images_to_probe = distinct_images(pool, &tasks).len();
         if args.offline {
-            findings.push(Finding::new(
-                batchprep_lint::rules::coverage::registry_check_skipped::NAME,
-                format!("pool {}", pool.display_id()),
-                format!(
-                    "--offline: pull access of {} image(s) and the Docker Hub rate-limit risk were not checked",
-                    distinct_images(pool, &tasks).len()
-                ),
-            ));
+            if images_to_probe > 0 {
+                findings.push(Finding::new(
+                    batchprep_lint::rules::coverage::registry_check_skipped::NAME,
+                    format!("pool {}", pool.display_id()),
+                    format!(
+                        "--offline: pull access of {images_to_probe} image(s) and the Docker Hub rate-limit risk were not checked"
+                    ),
+                ));
+            }
             checks.insert("registry".into(), json!("skipped (offline)"));
         } else {
             bail!(
@@ -204,6 +206,19 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
         );
     }
     checks.insert("pool".into(), json!("checked"));
+
+    for t in &tasks {
+        if let Some(image) = t.pool_task.image.as_deref().filter(|i| is_expression(i)) {
+            findings.push(
+                Finding::new(
+                    batchprep_lint::rules::pool::template_value_unknown::NAME,
+                    format!("task {}", t.pool_task.id),
+                    format!("`{image}` is not known before deployment; the container rules did not run for this task"),
+                )
+                .at(t.pool_task.location.clone()),
+            );
+        }
+    }
 
     // Container rules for each (image, task) pair; without task files, each prefetched image as Batch
     // runs it with an empty command line.
@@ -423,6 +438,11 @@ fn distinct_images(pool: &PoolDefinition, tasks: &[Task]) -> Vec<Reference> {
 
 type Pair = (Reference, TaskContainer, Option<TaskPlace>);
 
+/// `[parameters('x')]` and friends: values a template fills in at deployment.
+fn is_expression(s: &str) -> bool {
+    s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[")
+}
+
 fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<Vec<Pair>> {
     let mut pairs = Vec::new();
     if tasks.is_empty() {
@@ -446,6 +466,10 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
         let Some(container) = &t.container else {
             continue;
         };
+        // A template expression is reported by the caller as unknown, not as a bad reference.
+        if is_expression(&container.image) {
+            continue;
+        }
         let reference = Reference::parse(&container.image)
             .with_context(|| format!("task {}: containerSettings.imageName", t.pool_task.id))?;
         pairs.push((reference, container.clone(), Some(t.place.clone())));

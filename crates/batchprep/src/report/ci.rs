@@ -21,18 +21,26 @@ pub fn render_github(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         };
         let mut props = Vec::new();
         if let Some(loc) = &f.location {
-            props.push(format!("file={}", gh_property(&loc.file.display().to_string())));
+            props.push(format!(
+                "file={}",
+                gh_property(&loc.file.display().to_string())
+            ));
             props.push(format!("line={}", loc.line));
             props.push(format!("col={}", loc.column));
         }
-        props.push(format!("title={}", gh_property(&format!("{} ({})", f.name, f.id))));
+        props.push(format!(
+            "title={}",
+            gh_property(&format!("{} ({})", f.name, f.id))
+        ));
         writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&text(f)))?;
     }
     Ok(())
 }
 
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn gh_property(s: &str) -> String {
@@ -54,12 +62,20 @@ pub fn render_azure(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         };
         let mut props = vec![format!("type={kind}")];
         if let Some(loc) = &f.location {
-            props.push(format!("sourcepath={}", azp(&loc.file.display().to_string())));
+            props.push(format!(
+                "sourcepath={}",
+                azp(&loc.file.display().to_string())
+            ));
             props.push(format!("linenumber={}", loc.line));
             props.push(format!("columnnumber={}", loc.column));
         }
         props.push(format!("code={}", f.name));
-        writeln!(out, "##vso[task.logissue {}]{}", props.join(";"), azp(&text(f)))?;
+        writeln!(
+            out,
+            "##vso[task.logissue {}]{}",
+            props.join(";"),
+            azp(&text(f))
+        )?;
     }
     Ok(())
 }

@@ -22,13 +22,22 @@ pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         r#"  <testsuite name="batchprep" tests="{tests}" failures="{failures}" errors="0" skipped="0">"#
     )?;
     if report.findings.is_empty() {
-        writeln!(out, r#"    <testcase classname="batchprep" name="no findings"/>"#)?;
+        writeln!(
+            out,
+            r#"    <testcase classname="batchprep" name="no findings"/>"#
+        )?;
     }
     for f in &report.findings {
         let file = f
             .location
             .as_ref()
-            .map(|l| format!(r#" file="{}" line="{}""#, xml(&l.file.display().to_string()), l.line))
+            .map(|l| {
+                format!(
+                    r#" file="{}" line="{}""#,
+                    xml(&l.file.display().to_string()),
+                    l.line
+                )
+            })
             .unwrap_or_default();
         writeln!(
             out,

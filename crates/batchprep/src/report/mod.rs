@@ -38,7 +38,12 @@ pub struct Extra {
 }
 
 /// Writes `report` in `format`.
-pub fn render(out: &mut dyn Write, format: Format, report: &Report, extra: &Extra) -> io::Result<()> {
+pub fn render(
+    out: &mut dyn Write,
+    format: Format,
+    report: &Report,
+    extra: &Extra,
+) -> io::Result<()> {
     match format {
         Format::Human => human::render(out, report, extra),
         Format::Json => {

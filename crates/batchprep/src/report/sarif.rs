@@ -79,5 +79,7 @@ fn level(s: Severity) -> &'static str {
 
 /// SARIF wants URI references: relative paths stay relative, with `/` separators and spaces escaped.
 fn uri(path: &str) -> String {
-    path.trim_start_matches("./").replace('\\', "/").replace(' ', "%20")
+    path.trim_start_matches("./")
+        .replace('\\', "/")
+        .replace(' ', "%20")
 }

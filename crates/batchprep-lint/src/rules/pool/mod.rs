@@ -26,7 +26,7 @@ pub(crate) mod rdma_image_on_non_rdma_size;
 pub(crate) mod retired_node_image;
 pub(crate) mod task_image_not_prefetched;
 pub(crate) mod task_missing_container_settings;
-pub(crate) mod template_value_unknown;
+pub mod template_value_unknown;
 pub(crate) mod unsupported_vm_size;
 
 /// A task that will run on the pool, as the pool rules need it.
