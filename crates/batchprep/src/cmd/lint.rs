@@ -188,11 +188,11 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
             if t.task.id.is_none() {
                 task.id = format!("#{}", n + 1);
             }
-            let image_arg = args
-                .images
-                .first()
-                .cloned()
-                .unwrap_or_else(|| task.image.clone());
+            // An IMAGE on the command line stands in for every task's imageName.
+            if let Some(image) = args.images.first() {
+                task.image = image.clone();
+            }
+            let image_arg = task.image.clone();
             jobs.push(Job {
                 task,
                 image_arg,

@@ -89,7 +89,7 @@ pub fn image_defaults(config: &ImageConfig) -> ImageDefaults {
     }
 }
 
-/// The subject findings about `task` on `image` carry.
+/// The subject findings about `task` on `image` carry: the image as the user named it.
 pub fn subject(image_source: &str, task: &TaskContainer) -> String {
     if task.id == batchprep_batch::task::DEFAULT_TASK_ID {
         format!("image {image_source}")
@@ -102,7 +102,7 @@ impl<'a> ContainerFacts<'a> {
     /// The facts of `task` running `image` on nodes of platform `node`.
     pub fn new(image: &'a Image, task: &'a TaskContainer, node: &'a Platform) -> Self {
         ContainerFacts {
-            subject: subject(&image.source, task),
+            subject: subject(&task.image, task),
             config: &image.config,
             platform: &image.platform,
             layers: &image.layers,
