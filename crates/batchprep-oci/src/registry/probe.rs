@@ -249,7 +249,7 @@ impl ProbeResult {
 
     /// Whether credentials were sent.
     pub fn authenticated(&self) -> bool {
-        self.auth.username.is_some()
+        self.auth.source.is_some()
     }
 }
 
@@ -562,7 +562,8 @@ impl Probe<'_> {
 
     fn note_credential(&mut self) {
         if let Some(c) = self.credential {
-            self.result.auth.username = Some(c.username.clone());
+            // An identity token may come without a username.
+            self.result.auth.username = Some(c.username.clone()).filter(|u| !u.is_empty());
             self.result.auth.source = Some(c.source.to_string());
         }
     }

@@ -1,15 +1,245 @@
-//! `batchprep registry` (in progress).
+//! `batchprep registry check IMAGE...`: can each image be pulled with the credentials the pool will
+//! use, and will Docker Hub let the pool pull its images at its size?
+//!
+//! The probe (`batchprep_oci::registry`) gathers the facts, the registry rules turn them into
+//! findings, and the shared findings flags render them. An outcome the probe could not decide
+//! (`unreachable`, `tls-error`, `error`) makes the run exit 2.
 
-use std::process::ExitCode;
+use std::{
+    fmt::Write as _, io::Read as _, path::PathBuf, process::ExitCode, sync::Arc, time::Duration,
+};
+
+use anyhow::{Context, bail};
+use batchprep_lint::rules::registry::{self as rules, PoolPulls};
+use batchprep_oci::{
+    Reference,
+    registry::{
+        Credential, CredentialPaths, CredentialStore, Outcome, ProbeOptions, ProbeResult, Secret,
+        hub,
+    },
+};
+
+use crate::{findings_args::FindingsArgs, report::Extra};
 
 /// Subcommands of `batchprep registry`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Not implemented yet.
-    Check,
+    /// Probe pull access for each image (without spending Docker Hub pulls) and the Docker Hub
+    /// rate-limit risk of a pool of N nodes.
+    Check(CheckArgs),
+}
+
+/// Credential and transport flags for anything that talks to registries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryArgs {
+    /// Credentials for every registry probed, `USER:PASSWORD` (prefer --password-stdin).
+    #[arg(long, value_name = "USER:PASSWORD", conflicts_with_all = ["username", "password_stdin"])]
+    pub creds: Option<String>,
+    /// Username; the password (or token) is read from stdin with --password-stdin.
+    #[arg(long, value_name = "USER", requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the password for --username from stdin.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// A directory of extra CA certificates (`*.crt`, `*.pem`, and `<dir>/<host>/` as in Docker's
+    /// certs.d) to trust besides the system roots.
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+    /// Allow plain HTTP or unverified TLS for this registry host (`host` or `host:port`); repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Per-request timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Where Docker Hub's registry API is reached (a pull-through mirror, or a test server).
+    #[arg(long, value_name = "HOST", hide = true, default_value = batchprep_oci::reference::DOCKER_HUB_API_HOST)]
+    pub docker_hub_host: String,
+}
+
+impl RegistryArgs {
+    /// The credential store: these flags first, then auth.json and Docker's config.
+    pub fn credentials(&self) -> anyhow::Result<CredentialStore> {
+        let explicit = match (&self.creds, &self.username) {
+            (Some(creds), _) => {
+                let (user, password) = creds
+                    .split_once(':')
+                    .filter(|(u, _)| !u.is_empty())
+                    .context("--creds must be USER:PASSWORD")?;
+                Some(Credential::from_flags(user, Secret::new(password)))
+            }
+            (None, Some(user)) => {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut password)
+                    .context("cannot read the password from stdin")?;
+                let password = password.trim_end_matches(['\n', '\r']).to_owned();
+                if password.is_empty() {
+                    bail!("--password-stdin: stdin was empty");
+                }
+                Some(Credential::from_flags(user.clone(), Secret::new(password)))
+            }
+            (None, None) => None,
+        };
+        Ok(CredentialStore::load(
+            &CredentialPaths::from_env(),
+            explicit,
+        )?)
+    }
+
+    /// Probe options from these flags.
+    pub fn probe_options(&self, verbose: bool) -> ProbeOptions {
+        let log: Option<batchprep_oci::registry::probe::Log> = if verbose {
+            Some(Arc::new(|line: &str| eprintln!("batchprep: {line}")))
+        } else {
+            None
+        };
+        ProbeOptions {
+            insecure_registries: self.insecure_registry.clone(),
+            cert_dir: self.cert_dir.clone(),
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            docker_hub_host: self.docker_hub_host.clone(),
+            log,
+            ..ProbeOptions::default()
+        }
+    }
+}
+
+/// `registry check` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Image references (`ubuntu:24.04`, `docker://myacr.azurecr.io/app:1.0`).
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+    /// Nodes in the pool (dedicated plus low-priority, or the autoscale maximum).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub nodes: u64,
+    /// Distinct egress addresses the nodes pull through (1 behind one NAT gateway; BatchManaged
+    /// public IPs give one per 100 nodes).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub egress_ips: u64,
+    /// Architectures pulled per image.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub architectures: u64,
+    /// Docker Hub pulls per address per 6 hours, instead of what Docker Hub reports.
+    #[arg(long, value_name = "N")]
+    pub hub_limit: Option<u64>,
+    /// References probed at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub findings: FindingsArgs,
 }
 
 /// Runs the command.
-pub fn run(_command: Command, _verbose: bool) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`registry` is not implemented yet")
+pub fn run(command: Command, verbose: bool) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Check(args) => check(args, verbose),
+    }
+}
+
+/// Parses `docker://REF` or a bare `REF`.
+pub fn parse_reference(arg: &str) -> anyhow::Result<Reference> {
+    let bare = arg.strip_prefix("docker://").unwrap_or(arg);
+    Ok(Reference::parse(bare)?)
+}
+
+fn check(args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
+    let config = args.findings.load_config()?;
+    // Bad input is reported before anything is sent.
+    let references = args
+        .images
+        .iter()
+        .map(|i| parse_reference(i))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    args.findings.policy(&config)?;
+    let credentials = args.registry.credentials()?;
+    let mut options = args.registry.probe_options(verbose);
+    options.concurrency = args.concurrency.max(1);
+    let results = batchprep_oci::registry::probe_all(&references, Arc::new(credentials), options)?;
+
+    let pool = PoolPulls {
+        nodes: args.nodes,
+        egress_addresses: args.egress_ips,
+        architectures: args.architectures,
+        quota_override: args.hub_limit,
+    };
+    let risk = rules::hub_risk(&results, pool);
+    let mut findings = rules::not_pullable(&results);
+    if let Some(f) = risk.as_ref().and_then(rules::docker_hub_rate_limit_risk) {
+        findings.push(f);
+    }
+    let mut extra = Extra {
+        human: human(&results),
+        incomplete: results.iter().any(|r| r.outcome.is_inconclusive()),
+        ..Extra::default()
+    };
+    extra
+        .json
+        .insert("images".into(), serde_json::to_value(&results)?);
+    if let Some(risk) = &risk {
+        extra.json.insert(
+            "docker_hub".into(),
+            serde_json::json!({
+                "images": risk.images,
+                "nodes": risk.pool.nodes,
+                "egress_addresses": risk.pool.egress_addresses,
+                "architectures": risk.pool.architectures,
+                "pulls_per_address": risk.pulls_per_address,
+                "quota": risk.quota,
+                "quota_basis": format!("{:?}", risk.basis).to_lowercase(),
+                "window_secs": hub::WINDOW_SECS,
+                "authenticated": risk.authenticated,
+            }),
+        );
+    }
+    args.findings.finish(&config, findings, &extra)
+}
+
+/// The per-image facts, for the `human` format.
+fn human(results: &[ProbeResult]) -> String {
+    let mut s = String::new();
+    for r in results {
+        let _ = writeln!(s, "{}", r.reference);
+        let _ = writeln!(s, "  outcome:    {}", r.outcome);
+        if let Some(d) = &r.digest {
+            let _ = writeln!(s, "  digest:     {d}");
+        }
+        if r.outcome == Outcome::Pullable {
+            let platforms = if !r.platforms.is_empty() {
+                r.platforms.join(", ")
+            } else if r.is_docker_hub() {
+                "not read (a Docker Hub manifest GET counts as a pull)".to_owned()
+            } else {
+                "unknown".to_owned()
+            };
+            let _ = writeln!(s, "  platforms:  {platforms}");
+        }
+        let _ = writeln!(s, "  auth:       {}", r.auth);
+        if let Some(rl) = &r.rate_limit {
+            let n = |v: Option<u64>| v.map_or("?".to_owned(), |v| v.to_string());
+            let window = rl
+                .window_secs
+                .map(|w| format!(" per {} h", w / 3600))
+                .unwrap_or_default();
+            let source = rl
+                .source
+                .as_deref()
+                .map(|s| format!(" (counted against {s})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  rate limit: {} of {} pulls left{window}{source}",
+                n(rl.remaining),
+                n(rl.limit)
+            );
+        }
+        if let Some(d) = &r.detail {
+            let _ = writeln!(s, "  detail:     {d}");
+        }
+    }
+    s
 }
