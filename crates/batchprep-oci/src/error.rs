@@ -184,16 +184,6 @@ pub enum Error {
         /// The name, with the bad bytes escaped.
         entry: String,
     },
-    /// A hard link to a file that no layer so far holds.
-    #[error("layer {layer}: hard link `{entry}` points to `{target}`, which does not exist")]
-    HardlinkTargetMissing {
-        /// The layer digest.
-        layer: String,
-        /// The link.
-        entry: String,
-        /// Its target.
-        target: String,
-    },
     /// A blob that could not be read while streaming.
     #[error("cannot read {blob}")]
     BlobRead {

@@ -265,3 +265,29 @@ fn unknown_transport() {
     );
     assert_eq!((code, stdout.as_str()), (2, ""));
 }
+
+#[test]
+fn symlink_loop_is_a_result_not_a_hang() {
+    // A loop is a fact about the image, not an unreadable image: inspect reports it and exits 0.
+    let tmp = tempfile::tempdir().unwrap();
+    let tar = TarBuilder::new()
+        .symlink("bin/a", "b")
+        .symlink("bin/b", "/bin/a")
+        .finish();
+    image_with_layer(tmp.path(), media::OCI_TAR, &tar);
+    let (code, stdout, stderr) = inspect(&[
+        &format!("oci:{}:1.0", tmp.path().display()),
+        "--stat",
+        "/bin/a",
+        "--which",
+        "a",
+    ]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let via = ["/bin/a", "/bin/b"].repeat(20).join(" -> ");
+    let expected = format!(
+        "stat /bin/a:\n  /bin/a symlink 0777 uid=0 gid=0 size=0 layer=0 -> b\n  via:     {via}\n  \
+         resolves: symlink loop\nPATH:         /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n\
+         which a: not found\n"
+    );
+    assert!(stdout.ends_with(&expected), "{stdout}");
+}
