@@ -104,11 +104,51 @@ impl StartTask {
 
     /// The `commandLine`: Batch does not run it under a shell, so it hands the script to bash, base64
     /// encoded (no quoting pitfalls), and leaves a copy in the task's working directory for debugging.
+    /// A trailing comment says in words what the script does, for whoever reads the pool definition.
     pub fn command_line(&self) -> String {
         let encoded = base64::engine::general_purpose::STANDARD.encode(self.script());
         format!(
-            "/bin/bash -c 'echo {encoded} | base64 -d > {SCRIPT_FILE} && exec /bin/bash {SCRIPT_FILE}'"
+            "/bin/bash -c 'echo {encoded} | base64 -d > {SCRIPT_FILE} && exec /bin/bash {SCRIPT_FILE} # {}'",
+            self.summary().replace('\'', "")
         )
+    }
+
+    /// What the script does, in one line: `batchprep start task: Docker data-root -> ...; bip ...`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        match &self.data_root {
+            DataRootTarget::Keep => {}
+            DataRootTarget::Auto { temp_disks } => parts.push(format!(
+                "Docker data-root -> temp disk ({})/docker",
+                temp_disks.join(" or ")
+            )),
+            DataRootTarget::Path(p) => parts.push(format!("Docker data-root -> {p}")),
+        }
+        if let Some(bip) = &self.bip {
+            parts.push(format!("bip {bip}"));
+        }
+        if !self.default_address_pools.is_empty() {
+            parts.push(format!(
+                "default-address-pools {}",
+                self.default_address_pools
+                    .iter()
+                    .map(|p| format!("{}/{}", p.base, p.size))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        format!("batchprep start task: {}", parts.join("; "))
+    }
+
+    /// The script inside a command line written by [`StartTask::command_line`], for checks that read
+    /// pool definitions.
+    pub fn decode_command_line(command_line: &str) -> Option<String> {
+        let rest = command_line.strip_prefix("/bin/bash -c 'echo ")?;
+        let encoded = rest.split(' ').next()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        String::from_utf8(bytes).ok()
     }
 
     /// The data-plane `startTask` object: pool-scope admin auto-user, waits for success, retried once.
