@@ -486,3 +486,66 @@ fn token_registry_with_identity_token_in_docker_config() {
     );
     let _ = ALICE;
 }
+
+#[test]
+fn registry_settings_from_batchprep_toml() {
+    let hub = HubServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("batchprep.toml"),
+        format!(
+            "[registry]\nnodes = 200\negress-ips = 2\ninsecure-registries = [\"{}\"]\n",
+            hub.host
+        ),
+    )
+    .unwrap();
+    let run = batchprep(
+        &[
+            "registry",
+            "check",
+            "ubuntu:24.04",
+            "--docker-hub-host",
+            &hub.host,
+            "--format",
+            "json",
+        ],
+        &[],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["docker_hub"]["pulls_per_address"], 100);
+    assert_eq!(doc["findings"][0]["id"], "BP201");
+    assert_eq!(doc["findings"][0]["severity"], "error");
+
+    // A flag wins over the file: 4 addresses, 50 pulls each.
+    let run = batchprep(
+        &[
+            "registry",
+            "check",
+            "ubuntu:24.04",
+            "--docker-hub-host",
+            &hub.host,
+            "--egress-ips",
+            "4",
+        ],
+        &[],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    std::fs::write(dir.path().join("batchprep.toml"), "[registry]\nnode = 3\n").unwrap();
+    let run = batchprep(&["registry", "check", "ubuntu"], &[], None, dir.path());
+    assert_eq!(
+        (run.code, run.stderr),
+        (
+            2,
+            format!(
+                "error: {}: [registry]: unknown field `node`, expected one of `insecure-registries`, `cert-dir`, `nodes`, `egress-ips`, `hub-limit`\n",
+                dir.path().join("batchprep.toml").display()
+            )
+        )
+    );
+}

@@ -110,13 +110,13 @@ pub struct CheckArgs {
     /// Image references (`ubuntu:24.04`, `docker://myacr.azurecr.io/app:1.0`).
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
-    /// Nodes in the pool (dedicated plus low-priority, or the autoscale maximum).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub nodes: u64,
+    /// Nodes in the pool (dedicated plus low-priority, or the autoscale maximum) [default: 1].
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<u64>,
     /// Distinct egress addresses the nodes pull through (1 behind one NAT gateway; BatchManaged
-    /// public IPs give one per 100 nodes).
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    pub egress_ips: u64,
+    /// public IPs give one per 100 nodes) [default: 1].
+    #[arg(long, value_name = "K")]
+    pub egress_ips: Option<u64>,
     /// Architectures pulled per image.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub architectures: u64,
@@ -147,8 +147,56 @@ pub fn parse_reference(arg: &str) -> anyhow::Result<Reference> {
     Ok(Reference::parse(bare)?)
 }
 
-fn check(args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
+/// `[registry]` in `batchprep.toml`; command-line flags win.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RegistryConfig {
+    /// Hosts allowed plain HTTP or unverified TLS.
+    #[serde(default)]
+    pub insecure_registries: Vec<String>,
+    /// Extra CA certificates (relative to the configuration file).
+    pub cert_dir: Option<PathBuf>,
+    /// Nodes in the pool.
+    pub nodes: Option<u64>,
+    /// Egress addresses the nodes pull through.
+    pub egress_ips: Option<u64>,
+    /// Docker Hub pulls per address per 6 hours.
+    pub hub_limit: Option<u64>,
+}
+
+impl RegistryConfig {
+    /// Parses the `[registry]` table of `config`.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<RegistryConfig> {
+        let Some(table) = &config.file.registry else {
+            return Ok(RegistryConfig::default());
+        };
+        let file = config
+            .path
+            .as_ref()
+            .map_or_else(|| "batchprep.toml".to_owned(), |p| p.display().to_string());
+        let mut parsed: RegistryConfig = table
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("{file}: [registry]: {}", e.message()))?;
+        if let (Some(dir), Some(base)) = (
+            &parsed.cert_dir,
+            config.path.as_ref().and_then(|p| p.parent()),
+        ) {
+            parsed.cert_dir = Some(base.join(dir));
+        }
+        Ok(parsed)
+    }
+}
+
+fn check(mut args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
+    let settings = RegistryConfig::from_config(&config)?;
+    args.registry
+        .insecure_registry
+        .extend(settings.insecure_registries);
+    if args.registry.cert_dir.is_none() {
+        args.registry.cert_dir = settings.cert_dir;
+    }
     // Bad input is reported before anything is sent.
     let references = args
         .images
@@ -162,10 +210,10 @@ fn check(args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let results = batchprep_oci::registry::probe_all(&references, Arc::new(credentials), options)?;
 
     let pool = PoolPulls {
-        nodes: args.nodes,
-        egress_addresses: args.egress_ips,
+        nodes: args.nodes.or(settings.nodes).unwrap_or(1),
+        egress_addresses: args.egress_ips.or(settings.egress_ips).unwrap_or(1),
         architectures: args.architectures,
-        quota_override: args.hub_limit,
+        quota_override: args.hub_limit.or(settings.hub_limit),
     };
     let risk = rules::hub_risk(&results, pool);
     let mut findings = rules::not_pullable(&results);
