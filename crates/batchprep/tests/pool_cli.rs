@@ -338,3 +338,44 @@ fn start_task_rejects_bad_flags() {
         "error: --pool-image: contoso:custom:1:latest is not in batchprep's image catalog; give --data-root PATH instead of auto\n",
     );
 }
+
+/// What `pool emit` writes passes `batchprep check`: no pool finding above a note on either the REST
+/// body or the ARM template (the start task is recognised as moving the data root).
+#[test]
+fn emitted_pools_pass_check() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["cpu", "rdma", "private-registry", "identity"] {
+        let spec = repo().join(format!("testdata/pools/{name}/batchprep.toml"));
+        for format in ["rest", "arm"] {
+            let file = format!("{name}-{format}.json");
+            let out = batchprep(
+                dir.path(),
+                &[
+                    "pool",
+                    "emit",
+                    spec.to_str().unwrap(),
+                    "--format",
+                    format,
+                    "--out",
+                    &file,
+                ],
+                &[],
+            );
+            assert_eq!(out.status.code(), Some(0), "{file}: {}", text(&out.stderr));
+            let out = batchprep(
+                dir.path(),
+                &["check", "--offline", &file, "--format", "json"],
+                &[],
+            );
+            assert_eq!(out.status.code(), Some(0), "{file}: {}", text(&out.stderr));
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let loud: Vec<&Value> = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["severity"] != "note")
+                .collect();
+            assert!(loud.is_empty(), "{file}: {loud:#?}");
+        }
+    }
+}
