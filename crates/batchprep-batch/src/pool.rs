@@ -4,6 +4,7 @@
 //! template holding `Microsoft.Batch/batchAccounts/pools` resources. Every field keeps the JSON pointer
 //! of where it was written, so findings can point into the file.
 
+use batchprep_oci::registry::Secret;
 use serde_json::Value;
 
 use crate::{
@@ -57,8 +58,9 @@ pub struct ContainerRegistry {
     pub server: Option<Field<String>>,
     /// `username`.
     pub username: Option<Field<String>>,
-    /// Whether a `password` is given (its value is never kept).
-    pub has_password: bool,
+    /// `password`, when written in the file (a template parameter stays an expression). Prints as
+    /// `<redacted>`.
+    pub password: Option<Secret>,
     /// `identityReference.resourceId`.
     pub identity: Option<Field<String>>,
     /// Where the entry is.
@@ -265,7 +267,11 @@ fn container_configuration(n: Option<&Spanned>) -> Option<ContainerConfiguration
                 .map(|r| ContainerRegistry {
                     server: string(r.get("registryServer")),
                     username: string(r.get("username")),
-                    has_password: r.get("password").is_some_and(|p| !p.is_null()),
+                    password: r.get("password").and_then(|p| match &p.node {
+                        Node::String(s) => Some(Secret::new(s.clone())),
+                        Node::Unknown(expr) => Some(Secret::new(expr.clone())),
+                        _ => None,
+                    }),
                     identity: string(r.path(&["identityReference", "resourceId"])),
                     pointer: r.origin.clone(),
                 })
@@ -467,7 +473,11 @@ mod tests {
             c.image_names[1].pointer,
             "/virtualMachineConfiguration/containerConfiguration/containerImageNames/1"
         );
-        assert!(c.registries[0].has_password);
+        assert_eq!(c.registries[0].password, Some(Secret::new("p")));
+        assert_eq!(
+            format!("{:?}", c.registries[0].password),
+            "Some(<redacted>)"
+        );
         assert_eq!(
             p.public_ip_provision.as_ref().unwrap().value,
             "nopublicipaddresses"

@@ -43,12 +43,12 @@ pub struct ConfigFile {
     /// The networks for the bridge check, parsed by `batchprep-batch`.
     #[serde(default)]
     pub network: Option<toml::Table>,
+    /// Registry settings (`[registry]`, read by `registry check`); credentials are never stored here.
+    #[serde(default)]
+    pub registry: Option<toml::Table>,
     /// Image sources: `[images.local]` maps references to local transports.
     #[serde(default)]
     pub images: Option<Images>,
-    /// Registry settings (credentials are never stored here).
-    #[serde(default)]
-    pub registry: Option<toml::Table>,
 }
 
 /// `[images]`.
@@ -79,8 +79,9 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        let file: ConfigFile = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&e, &text)))?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&e, &text))
+        })?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             text,

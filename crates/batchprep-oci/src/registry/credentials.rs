@@ -53,6 +53,8 @@ pub enum CredentialSource {
     DockerConfig(PathBuf),
     /// A credential helper, by its suffix (`docker-credential-<name>`).
     Helper(String),
+    /// A pool definition's `containerRegistries` entry (`batchprep check`).
+    PoolDefinition(PathBuf),
 }
 
 impl fmt::Display for CredentialSource {
@@ -63,6 +65,9 @@ impl fmt::Display for CredentialSource {
             CredentialSource::DockerConfig(p) => write!(f, "docker config {}", p.display()),
             CredentialSource::Helper(name) => {
                 write!(f, "credential helper docker-credential-{name}")
+            }
+            CredentialSource::PoolDefinition(p) => {
+                write!(f, "the pool's containerRegistries in {}", p.display())
             }
         }
     }

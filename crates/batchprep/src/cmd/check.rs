@@ -18,17 +18,26 @@ use batchprep_batch::{
     catalog::Date,
     json_pos::PointerIndex,
     pool::{PoolDefinition, parse_pools},
+    spec::normalise_server,
     task::{ContainerWorkingDirectory, TaskContainer, TaskIdentity, parse_task_file},
 };
 use batchprep_lint::{
     Finding, Location,
     rules::pool::{PoolFacts, PoolTask, RegistryFacts},
+    rules::registry::{self as registry_rules, PoolPulls},
 };
-use batchprep_oci::{Image, ImageSource, OpenOptions, Platform, Reference};
+use batchprep_oci::{
+    Image, ImageSource, OpenOptions, Platform, Reference,
+    registry::{
+        Credential, CredentialPaths, CredentialSource, CredentialStore, Outcome, ProbeResult,
+    },
+};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::{
-    config::Config, findings_args::FindingsArgs, network_args::NetworkArgs, report::Extra,
+    cmd::registry::RegistryArgs, config::Config, findings_args::FindingsArgs,
+    network_args::NetworkArgs, report::Extra,
 };
 
 /// Arguments of `batchprep check`.
@@ -54,6 +63,13 @@ pub struct Args {
     /// Public addresses the pool's pulls leave from (default: from the pool's public IP mode).
     #[arg(long, value_name = "K")]
     pub egress_ips: Option<u64>,
+    /// Docker Hub pulls per address per 6 hours, instead of what Docker Hub reports.
+    #[arg(long, value_name = "N")]
+    pub hub_limit: Option<u64>,
+    /// Registry transport, and stand-in credentials for registries whose pool credentials are not in
+    /// the file (a managed identity, or a password passed as a template parameter).
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Platform of the pool's nodes.
     #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
     pub node_platform: String,
@@ -145,7 +161,7 @@ impl TaskPlace {
 }
 
 /// Runs the command.
-pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
     let today = match &args.today {
         Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
@@ -166,27 +182,57 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
     let mut human = String::new();
     let mut checks = serde_json::Map::new();
     let mut incomplete = false;
+    // Images the probe found not pullable are reported once, by the registry rules, not opened again.
+    let mut unpullable: Vec<String> = Vec::new();
     let pool_tasks: Vec<PoolTask> = tasks.iter().map(|t| t.pool_task.clone()).collect();
 
     for pool in &pools {
         let locate = |p: &str| pool_file.locate(p);
         // Registry: what the probe learns feeds the pool rules (digests, private registries).
-        let registry = RegistryFacts::default();
-        let images_to_probe = distinct_images(pool, &tasks).len();
+        let mut registry = RegistryFacts::default();
+        let images = distinct_images(pool, &tasks);
         if args.offline {
-            if images_to_probe > 0 {
+            if !images.is_empty() {
                 findings.push(Finding::new(
                     batchprep_lint::rules::coverage::registry_check_skipped::NAME,
                     format!("pool {}", pool.display_id()),
                     format!(
-                        "--offline: pull access of {images_to_probe} image(s) and the Docker Hub rate-limit risk were not checked"
+                        "--offline: pull access of {} image(s) and the Docker Hub rate-limit risk were not checked",
+                        images.len()
                     ),
                 ));
             }
             checks.insert("registry".into(), json!("skipped (offline)"));
         } else {
-            bail!(
-                "registry checks need the registry client, which this build does not have yet; run with --offline"
+            let probed = probe_pool(pool, &pool_file.display, &images, &args, verbose)?;
+            incomplete |= probed.results.iter().any(|r| r.outcome.is_inconclusive());
+            for r in &probed.results {
+                if r.outcome.is_not_pullable() || r.outcome.is_inconclusive() {
+                    unpullable.push(r.reference.to_string());
+                }
+                if let Some(digest) = &r.digest {
+                    registry
+                        .digests
+                        .insert(r.reference.to_string(), digest.clone());
+                }
+                if r.outcome == Outcome::CredentialsRequired
+                    && !registry.needs_credentials.contains(&r.registry)
+                {
+                    registry.needs_credentials.push(r.registry.clone());
+                }
+                let _ = writeln!(
+                    human,
+                    "registry: {} {} ({})",
+                    r.reference.familiar(),
+                    r.outcome.as_str(),
+                    probed.auth_note(&r.registry)
+                );
+            }
+            findings.extend(registry_rules::check(&probed.results, probed.pulls));
+            findings.extend(probed.notes);
+            checks.insert(
+                "registry".into(),
+                json!({"probed": probed.results.len(), "not_pullable": probed.results.iter().filter(|r| r.outcome.is_not_pullable()).count()}),
             );
         }
         findings.extend(batchprep_lint::rules::pool::check(&PoolFacts {
@@ -227,6 +273,9 @@ pub fn run(args: Args, _verbose: bool) -> anyhow::Result<ExitCode> {
     let mut linted = 0usize;
     for (reference, task, place) in &pairs {
         let key = reference.to_string();
+        if unpullable.contains(&key) && !local.contains_key(&key) {
+            continue;
+        }
         let source = match local.get(&key) {
             Some(source) => source.clone(),
             None if args.offline => {
@@ -477,4 +526,106 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
     pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     pairs.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     Ok(pairs)
+}
+
+/// What the registry probe of one pool found.
+struct ProbedPool {
+    results: Vec<ProbeResult>,
+    pulls: PoolPulls,
+    /// How each registry was probed: the pool's own credentials, a stand-in, or anonymous.
+    auth: BTreeMap<String, &'static str>,
+    notes: Vec<Finding>,
+}
+
+impl ProbedPool {
+    fn auth_note(&self, registry: &str) -> &'static str {
+        self.auth
+            .get(registry)
+            .copied()
+            .unwrap_or("anonymous, as the nodes pull")
+    }
+}
+
+/// Probes every image of the pool with the credentials the pool itself carries: a registry with a
+/// username and password in the file is probed with them; one whose credentials the file does not hold
+/// (a managed identity, a template parameter) with the local credentials standing in, said in a note;
+/// every other registry anonymously, as the nodes will pull.
+fn probe_pool(
+    pool: &PoolDefinition,
+    pool_path: &Path,
+    images: &[Reference],
+    args: &Args,
+    verbose: bool,
+) -> anyhow::Result<ProbedPool> {
+    let mut own: BTreeMap<String, Credential> = BTreeMap::new();
+    let mut stand_in: Vec<String> = Vec::new();
+    for r in pool.container.iter().flat_map(|c| &c.registries) {
+        let server = normalise_server(r.server.as_ref().map_or("docker.io", |s| s.value.as_str()));
+        match (&r.username, &r.password) {
+            (Some(user), Some(password))
+                if !is_expression(password.expose()) && !is_expression(&user.value) =>
+            {
+                own.insert(
+                    server,
+                    Credential::from_flags(user.value.clone(), password.clone()),
+                );
+            }
+            _ => stand_in.push(server),
+        }
+    }
+    let mut auth = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut groups: BTreeMap<String, Vec<Reference>> = BTreeMap::new();
+    for image in images {
+        groups
+            .entry(image.registry.clone())
+            .or_default()
+            .push(image.clone());
+    }
+    let options = args.registry.probe_options(verbose);
+    let mut results = Vec::new();
+    for (registry, refs) in groups {
+        let store = if let Some(credential) = own.get(&registry) {
+            auth.insert(registry.clone(), "the pool's username and password");
+            CredentialStore::load(&CredentialPaths::default(), Some(credential.clone()))?
+        } else if stand_in.contains(&registry) {
+            auth.insert(
+                registry.clone(),
+                "local credentials standing in for the pool's",
+            );
+            notes.push(Finding::new(
+                batchprep_lint::rules::coverage::registry_check_skipped::NAME,
+                format!("pool {}", pool.display_id()),
+                format!("the pool pulls from `{registry}` with credentials batchprep cannot use (a managed identity or a template parameter); the probe used your local credentials instead, so it shows that the images exist, not that the pool may pull them"),
+            ));
+            args.registry.credentials()?
+        } else {
+            CredentialStore::anonymous()
+        };
+        results.extend(batchprep_oci::registry::probe_all(
+            &refs,
+            Arc::new(store),
+            options.clone(),
+        )?);
+    }
+    let nodes = args.nodes.or(pool.fixed_node_count()).unwrap_or(1).max(1);
+    // Behind one NAT every node shares one address; BatchManaged public IPs give one per 100 nodes.
+    let egress = args.egress_ips.unwrap_or_else(|| {
+        match pool.public_ip_provision.as_ref().map(|p| p.value.as_str()) {
+            Some("nopublicipaddresses") => 1,
+            _ => nodes.div_ceil(100),
+        }
+    });
+    let pulls = PoolPulls {
+        nodes,
+        egress_addresses: egress.max(1),
+        architectures: 1,
+        quota_override: args.hub_limit,
+    };
+    Ok(ProbedPool {
+        results,
+        pulls,
+        auth,
+        notes,
+    })
 }

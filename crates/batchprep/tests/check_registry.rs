@@ -1,0 +1,141 @@
+//! `batchprep check` against a real registry (Debian's docker-registry with htpasswd auth): the probe
+//! uses the credentials the pool itself carries, private registries without them are caught, and the
+//! pool's password never appears in any output.
+
+#[path = "../../batchprep-oci/tests/registry_harness/mod.rs"]
+mod registry_harness;
+
+use std::{path::Path, process::Command};
+
+use registry_harness::{Auth, Registry};
+
+const PASSWORD: &str = "s3cret-pool-password";
+
+fn pool(host: &str, registries: serde_json::Value) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "id": "render",
+        "vmSize": "Standard_D2s_v3",
+        "virtualMachineConfiguration": {
+            "imageReference": {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2404", "version": "latest"},
+            "nodeAgentSKUId": "batch.node.ubuntu 24.04",
+            "containerConfiguration": {
+                "type": "dockerCompatible",
+                "containerImageNames": [format!("{host}/team/app:1.0"), format!("{host}/team/gone:1.0")],
+                "containerRegistries": registries
+            }
+        },
+        "startTask": {
+            "commandLine": "/bin/bash -c 'set data-root in /etc/docker/daemon.json'",
+            "userIdentity": {"autoUser": {"scope": "pool", "elevationLevel": "admin"}},
+            "waitForSuccess": true
+        },
+        "targetDedicatedNodes": 2
+    }))
+    .unwrap()
+}
+
+fn check(dir: &Path, host: &str, format: &str) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_batchprep"))
+        .args([
+            "-v",
+            "check",
+            "pool.json",
+            "--insecure-registry",
+            host,
+            "--format",
+            format,
+        ])
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("BATCHPREP_TODAY", "2026-11-28")
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn outcomes(json: &str) -> Vec<(String, String)> {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn probes_with_the_pools_own_credentials() {
+    let registry = Registry::start(
+        Auth::Htpasswd {
+            user: "robot".into(),
+            password: PASSWORD.into(),
+        },
+        false,
+    );
+    registry.push("team/app:1.0");
+    let host = registry.host.clone();
+    let dir = tempfile::tempdir().unwrap();
+
+    // With the pool's username and password: the pushed image is pullable, the other is missing.
+    let registries =
+        serde_json::json!([{"registryServer": host, "username": "robot", "password": PASSWORD}]);
+    std::fs::write(dir.path().join("pool.json"), pool(&host, registries)).unwrap();
+    let (code, stdout, stderr) = check(dir.path(), &host, "json");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        doc["checks"]["registry"],
+        serde_json::json!({"probed": 2, "not_pullable": 1}),
+        "{stderr}"
+    );
+    let names = outcomes(&stdout);
+    assert!(
+        names.contains(&("image-not-pullable".into(), format!("{host}/team/gone:1.0"))),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|(n, s)| n == "image-not-pullable" && s.contains("team/app")),
+        "{names:?}"
+    );
+    assert_eq!(code, 1, "{stderr}");
+    for format in ["human", "json", "sarif", "junit", "github", "azure"] {
+        let (_, stdout, stderr) = check(dir.path(), &host, format);
+        assert!(
+            !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
+            "{format} leaks the password"
+        );
+    }
+
+    // Without a registry entry the nodes pull anonymously: the registry refuses, and the pool rule
+    // knows the registry needs credentials.
+    std::fs::write(
+        dir.path().join("pool.json"),
+        pool(&host, serde_json::json!([])),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(dir.path(), &host, "json");
+    let names = outcomes(&stdout);
+    assert!(
+        names.contains(&("missing-registry-credentials".into(), "pool render".into())),
+        "{names:?} {stderr}"
+    );
+    assert!(
+        names.contains(&("image-not-pullable".into(), format!("{host}/team/app:1.0"))),
+        "{names:?}"
+    );
+    assert_eq!(code, 1, "{stderr}");
+}
