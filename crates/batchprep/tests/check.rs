@@ -329,3 +329,28 @@ fn sarif_schema(text: &str) -> serde_json::Value {
     );
     serde_json::from_str(&fixed).unwrap()
 }
+
+#[test]
+fn the_pool_spec_of_batchprep_toml_is_checked_when_no_pool_file_is_given() {
+    let out = batchprep(&[
+        "check",
+        "--config",
+        "testdata/pools/gpu/batchprep.toml",
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let eol = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "node-image-end-of-life")
+        .unwrap();
+    assert_eq!(eol["subject"], "pool render");
+    assert_eq!(
+        eol["location"],
+        serde_json::json!({"file": "testdata/pools/gpu/batchprep.toml", "pointer": "[pool] (generated /virtualMachineConfiguration/imageReference)", "line": 2, "column": 1})
+    );
+}

@@ -88,6 +88,9 @@ pub struct Args {
 struct SourceFile {
     display: PathBuf,
     index: PointerIndex,
+    /// For a pool made from the `[pool]` spec: every finding points at the `[pool]` line, since the
+    /// JSON the checks read was generated from it.
+    spec_line: Option<u32>,
 }
 
 impl SourceFile {
@@ -99,12 +102,21 @@ impl SourceFile {
             SourceFile {
                 display: path.to_path_buf(),
                 index,
+                spec_line: None,
             },
             text,
         ))
     }
 
     fn locate(&self, pointer: &str) -> Location {
+        if let Some(line) = self.spec_line {
+            return Location {
+                file: self.display.clone(),
+                pointer: format!("[pool] (generated {pointer})"),
+                line,
+                column: 1,
+            };
+        }
         let pos = self.index.position(pointer);
         Location {
             file: self.display.clone(),
@@ -173,7 +185,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--node-platform `{}`: {e}", args.node_platform))?;
     let local = local_images(&args.local, &config)?;
 
-    let (pool_file, pools) = read_pools(args.pool.as_deref(), &config)?;
+    let (pool_file, pools) = read_pools(args.pool.as_deref(), &config, today)?;
     let tasks = read_tasks(&args.tasks)?;
     // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
     let network = args.network.gather(&config)?;
@@ -415,16 +427,31 @@ fn local_images(
 fn read_pools(
     path: Option<&Path>,
     config: &Config,
+    today: Date,
 ) -> anyhow::Result<(SourceFile, Vec<PoolDefinition>)> {
     let Some(path) = path else {
-        bail!(
-            "no pool given: pass a pool JSON or ARM template{}",
-            if config.file.pool.is_some() {
-                " (checking the [pool] spec is not supported yet)"
-            } else {
-                ""
-            }
-        );
+        // No pool file: the `[pool]` spec, as `pool emit --format rest` would write it.
+        let (Some(spec_path), Some(_)) = (&config.path, &config.file.pool) else {
+            bail!(
+                "no pool given: pass a pool JSON or ARM template, or put a [pool] spec in {}",
+                crate::config::FILE_NAME
+            );
+        };
+        let plan = crate::cmd::pool::plan_from(config, spec_path, today)?;
+        let body = batchprep_batch::emit::emit(&plan, batchprep_batch::emit::Surface::Rest, None);
+        let pools = parse_pools(&body.text)
+            .map_err(|e| anyhow::anyhow!("{}: [pool]: {e}", spec_path.display()))?;
+        let line = config
+            .text
+            .lines()
+            .position(|l| l.trim() == "[pool]")
+            .map_or(1, |i| i as u32 + 1);
+        let file = SourceFile {
+            display: spec_path.clone(),
+            index: PointerIndex::default(),
+            spec_line: Some(line),
+        };
+        return Ok((file, pools));
     };
     let (file, text) = SourceFile::read(path)?;
     let pools = parse_pools(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

@@ -108,7 +108,7 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the spec and decides the pool; every spec error is printed, the last one returned.
-fn plan_from(config: &Config, path: &Path, today: Date) -> anyhow::Result<PoolPlan> {
+pub(crate) fn plan_from(config: &Config, path: &Path, today: Date) -> anyhow::Result<PoolPlan> {
     let file = path.display().to_string();
     let spec = PoolSpec::from_config_text(&config.text, Some(path))?
         .with_context(|| format!("{file}: has no [pool] section"))?;
