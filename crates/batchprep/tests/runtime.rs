@@ -142,6 +142,9 @@ fn run(image: &BuiltImage, t: Task<'_>) -> (bool, String) {
     args.push("--ulimit=nproc=4096:4096".into());
     args.push(format!("--volume={}:/mnt/batch", node.display()));
     args.push(format!("--workdir={TASK_WD}"));
+    // Some of the variables Batch sets for every task.
+    args.push("--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".into());
+    args.push(format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"));
     if !t.admin {
         args.push(format!("--user={TASK_USER}"));
     }
@@ -443,4 +446,24 @@ fn redundant_rm_option_is_a_note_and_runs() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["findings"][0]["name"], "redundant-rm-option");
     assert_eq!(report["findings"][0]["severity"], "note");
+}
+
+#[test]
+fn unexpanded_variable() {
+    // Prints the marker only when given an existing directory.
+    let image = base("unexpanded-variable")
+        .file(
+            "/app/in-dir.sh",
+            0o755,
+            b"#!/bin/sh\n[ -d \"$1\" ] && echo BATCHPREP-RAN\n",
+        )
+        .build();
+    pair(
+        "unexpanded-variable",
+        (&image, task("/app/in-dir.sh $AZ_BATCH_TASK_WORKING_DIR")),
+        (
+            &image,
+            task("/bin/sh -c '/app/in-dir.sh $AZ_BATCH_TASK_WORKING_DIR'"),
+        ),
+    );
 }

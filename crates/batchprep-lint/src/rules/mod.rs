@@ -21,6 +21,7 @@ pub const ALL: &[&str] = &[
     container::runtime_run_option::NAME,
     container::redundant_rm_option::NAME,
     container::relative_workdir_option::NAME,
+    container::unexpanded_variable::NAME,
     network::docker_bridge_overlap::NAME,
     network::docker_address_pool_overlap::NAME,
     pool::container_type_missing::NAME,

@@ -21,6 +21,7 @@ pub mod relative_workdir_option;
 pub mod runtime_run_option;
 pub mod shebang_crlf;
 pub mod shebang_interpreter_missing;
+pub mod unexpanded_variable;
 pub mod workdir_relative_argument;
 
 /// Every container rule, in id order.
@@ -38,6 +39,7 @@ pub const NAMES: &[&str] = &[
     runtime_run_option::NAME,
     redundant_rm_option::NAME,
     relative_workdir_option::NAME,
+    unexpanded_variable::NAME,
 ];
 
 type Check = fn(&ContainerFacts<'_>, &mut Vec<Finding>);
@@ -56,6 +58,7 @@ const CHECKS: &[Check] = &[
     runtime_run_option::check,
     redundant_rm_option::check,
     relative_workdir_option::check,
+    unexpanded_variable::check,
 ];
 
 /// Everything the container rules read.
@@ -122,6 +125,10 @@ impl<'a> ContainerFacts<'a> {
         let Some(name) = self.run.argv.first() else {
             return Program::None;
         };
+        // `$VAR/prog` is never expanded (unexpanded-variable says so); what it names is unknown.
+        if name.contains('$') {
+            return Program::OutsideImage;
+        }
         if name.starts_with('/') {
             if self.run.is_mounted(name) {
                 return Program::OutsideImage;
@@ -212,7 +219,7 @@ pub(crate) enum Program<'a> {
     None,
     /// A relative path with a `/`, and the cwd is a node mount: nothing from the image is there.
     RelativeToMount,
-    /// An absolute path under a node mount: not in the image, not checkable.
+    /// An absolute path under a node mount, or one with an unexpanded `$`: not checkable in the image.
     OutsideImage,
     /// A bare name not found on PATH.
     NotOnPath,

@@ -429,3 +429,44 @@ fn run_option_rules() {
         .is_empty()
     );
 }
+
+#[test]
+fn unexpanded_variable_outside_a_shell() {
+    let c = case(
+        base(),
+        &[],
+        &[],
+        "/app/run.sh $AZ_BATCH_TASK_WORKING_DIR/in.csv",
+        "",
+    );
+    assert_eq!(
+        c.lint(),
+        [format!(
+            "unexpanded-variable: the argument `$AZ_BATCH_TASK_WORKING_DIR/in.csv` uses `$AZ_BATCH_TASK_WORKING_DIR`, but Batch does not run a container task's command line under a shell: the program receives the text `$AZ_BATCH_TASK_WORKING_DIR`, not `{WD}` | fix: run the command through a shell: `/bin/sh -c '/app/run.sh $AZ_BATCH_TASK_WORKING_DIR/in.csv'`"
+        )]
+    );
+    let c = case(base(), &[], &[], "'$AZ_BATCH_NODE_SHARED_DIR/tool'", "");
+    assert_eq!(
+        c.lint(),
+        [
+            "unexpanded-variable: the program `$AZ_BATCH_NODE_SHARED_DIR/tool` uses `$AZ_BATCH_NODE_SHARED_DIR`, but Batch does not run a container task's command line under a shell: the program receives the text `$AZ_BATCH_NODE_SHARED_DIR`, not `/mnt/batch/shared` | fix: run the command through a shell: `/bin/sh -c '$AZ_BATCH_NODE_SHARED_DIR/tool'`"
+        ]
+    );
+    assert!(
+        case(
+            base(),
+            &[],
+            &[],
+            "/bin/sh -c '/app/run.sh $AZ_BATCH_TASK_WORKING_DIR/in.csv'",
+            ""
+        )
+        .lint()
+        .is_empty()
+    );
+    // Not a variable of the container's environment: an awk field, a price.
+    assert!(
+        case(base(), &[], &[], "/bin/echo '$NF' 5$", "")
+            .lint()
+            .is_empty()
+    );
+}
