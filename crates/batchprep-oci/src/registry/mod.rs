@@ -4,6 +4,7 @@
 
 pub mod credentials;
 pub mod hub;
+pub mod image;
 pub mod probe;
 mod secret;
 mod transport;

@@ -242,6 +242,26 @@ fn serialize_display<S: serde::Serializer>(v: &Reference, s: S) -> Result<S::Ok,
 }
 
 impl ProbeResult {
+    /// A result not yet decided (`error`, anonymous).
+    fn new(reference: &Reference) -> ProbeResult {
+        ProbeResult {
+            reference: reference.clone(),
+            registry: reference.registry.clone(),
+            outcome: Outcome::Error,
+            digest: None,
+            media_type: None,
+            platforms: Vec::new(),
+            auth: AuthUsed {
+                scheme: AuthScheme::Anonymous,
+                username: None,
+                source: None,
+            },
+            rate_limit: None,
+            retry_after_secs: None,
+            detail: None,
+        }
+    }
+
     /// Whether this reference is served by Docker Hub.
     pub fn is_docker_hub(&self) -> bool {
         self.reference.is_docker_hub()
@@ -388,22 +408,7 @@ impl PullProbe {
 
     /// Probes one reference.
     pub async fn probe(&self, reference: &Reference) -> ProbeResult {
-        let mut result = ProbeResult {
-            reference: reference.clone(),
-            registry: reference.registry.clone(),
-            outcome: Outcome::Error,
-            digest: None,
-            media_type: None,
-            platforms: Vec::new(),
-            auth: AuthUsed {
-                scheme: AuthScheme::Anonymous,
-                username: None,
-                source: None,
-            },
-            rate_limit: None,
-            retry_after_secs: None,
-            detail: None,
-        };
+        let mut result = ProbeResult::new(reference);
         let session = match self.session(&reference.registry) {
             Ok(s) => s,
             Err(e) => {
@@ -439,6 +444,46 @@ impl PullProbe {
         };
         req.run().await;
         result
+    }
+}
+
+impl PullProbe {
+    /// A bearer token for pulling `reference` with `credential`, through the registry's challenge
+    /// and token flow (the refresh-token grant for identity tokens); `None` when the registry does
+    /// not use tokens or refuses.
+    pub async fn bearer_token(
+        &self,
+        reference: &Reference,
+        credential: &Credential,
+    ) -> Option<Secret> {
+        let session = self.session(&reference.registry).ok()?;
+        let mut result = ProbeResult::new(reference);
+        let mut req = Probe {
+            probe: self,
+            session: &session,
+            reference,
+            credential: Some(credential),
+            result: &mut result,
+        };
+        let path = req.path(&format!("manifests/{}", reference.manifest_reference()));
+        let Sent::Answer(answer) = req
+            .send(Method::HEAD, &path, &Authorization::None, true)
+            .await
+        else {
+            return None;
+        };
+        if answer.status() != StatusCode::UNAUTHORIZED {
+            return None;
+        }
+        match parse_challenge(answer.headers()) {
+            Challenge::Bearer { realm, service, .. } => {
+                let scope = req.scope();
+                req.fetch_token(&realm, service.as_deref(), &scope)
+                    .await
+                    .ok()
+            }
+            _ => None,
+        }
     }
 }
 

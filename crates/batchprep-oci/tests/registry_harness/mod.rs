@@ -71,15 +71,17 @@ pub fn tiny_image() -> &'static Path {
         let l = layout.to_str().unwrap();
         run(Command::new("umoci").args(["init", "--layout", l]));
         run(Command::new("umoci").args(["new", "--image", &format!("{l}:tiny")]));
-        let payload = dir.path().join("app");
-        std::fs::write(&payload, "#!/bin/sh\necho hello\n").unwrap();
-        run(Command::new("umoci").args([
-            "insert",
-            "--image",
-            &format!("{l}:tiny"),
-            payload.to_str().unwrap(),
-            "/app/run.sh",
-        ]));
+        // `umoci insert` (0.4.7) writes a tar without padding; unpack and repack writes a proper one.
+        let bundle = dir.path().join("bundle");
+        let b = bundle.to_str().unwrap();
+        run(Command::new("umoci").args(["unpack", "--image", &format!("{l}:tiny"), b]));
+        let app = bundle.join("rootfs/app");
+        std::fs::create_dir_all(&app).unwrap();
+        std::fs::write(app.join("run.sh"), "#!/bin/sh\necho hello\n").unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(app.join("run.sh"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        run(Command::new("umoci").args(["repack", "--image", &format!("{l}:tiny"), b]));
         run(Command::new("umoci").args([
             "config",
             "--image",
