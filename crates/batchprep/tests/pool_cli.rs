@@ -379,3 +379,67 @@ fn emitted_pools_pass_check() {
         }
     }
 }
+
+#[test]
+fn the_pool_as_flags_without_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = batchprep(
+        dir.path(),
+        &[
+            "pool",
+            "emit",
+            "--id",
+            "quick",
+            "--vm-size",
+            "Standard_D2s_v5",
+            "--image",
+            "ubuntu-hpc-2404",
+            "--max-nodes",
+            "3",
+            "--prefetch",
+            "myacr.azurecr.io/app:1.0",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["id"], "quick");
+    assert_eq!(body["enableAutoScale"], true);
+    assert!(
+        body["autoScaleFormula"]
+            .as_str()
+            .unwrap()
+            .contains("min($targetVMs, 3)")
+    );
+    assert!(
+        body.get("startTask").is_none(),
+        "Standard_D2s_v5 has no temp disk to move to"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "warning: myacr.azurecr.io/app:1.0 is in Azure Container Registry myacr.azurecr.io, which has no [[pool.registries]] entry: nodes pull anonymously, which fails unless anonymous pull is enabled on it\n\
+         warning: microsoft-dsvm:ubuntu-hpc:2404 keeps Docker's data on the OS disk and Standard_D2s_v5 has no temp disk to move it to: image pulls fill the OS disk; pick a size with a local disk (a `d` in the name) or set data-root to a data disk path\n"
+    );
+
+    // A flag replaces the file's value.
+    let spec = repo().join("testdata/pools/cpu/batchprep.toml");
+    let out = batchprep(
+        dir.path(),
+        &[
+            "pool",
+            "emit",
+            spec.to_str().unwrap(),
+            "--id",
+            "cpu-staging",
+            "--dedicated-nodes",
+            "1",
+        ],
+        &[],
+    );
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (body["id"].as_str(), body["targetDedicatedNodes"].as_u64()),
+        (Some("cpu-staging"), Some(1))
+    );
+    assert_eq!(body["vmSize"], "Standard_D4ds_v5");
+}

@@ -59,6 +59,132 @@ pub struct EmitArgs {
     /// The date end-of-life checks use (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD", hide = true)]
     pub today: Option<String>,
+    /// `[pool]` fields given on the command line.
+    #[command(flatten)]
+    pub fields: PoolFlags,
+}
+
+/// `[pool]` fields as flags: each sets (or replaces) the key of the same name, so a pool can be written
+/// without a file, or a file's pool varied per environment.
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = "Pool fields (override [pool])")]
+pub struct PoolFlags {
+    /// `id`.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// `vm-size`.
+    #[arg(long, value_name = "SIZE")]
+    pub vm_size: Option<String>,
+    /// `image`: `publisher:offer:sku[:version]` or an alias such as `ubuntu-hpc-2404`.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// `dedicated-nodes`.
+    #[arg(long, value_name = "N")]
+    pub dedicated_nodes: Option<u32>,
+    /// `low-priority-nodes`.
+    #[arg(long, value_name = "N")]
+    pub low_priority_nodes: Option<u32>,
+    /// `[pool.autoscale] max-nodes` (replaces fixed node counts).
+    #[arg(long, value_name = "N", conflicts_with_all = ["dedicated_nodes", "low_priority_nodes"])]
+    pub max_nodes: Option<u32>,
+    /// An image to prefetch (repeatable; replaces `images`).
+    #[arg(long = "prefetch", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// `data-root`: `auto`, `keep` or an absolute path.
+    #[arg(long, value_name = "auto|keep|PATH")]
+    pub data_root: Option<String>,
+    /// `subnet-id`.
+    #[arg(long, value_name = "ID")]
+    pub subnet_id: Option<String>,
+    /// `public-ip`: `batchmanaged`, `usermanaged` or `nopublicipaddresses`.
+    #[arg(long, value_name = "MODE")]
+    pub public_ip: Option<String>,
+}
+
+impl PoolFlags {
+    /// The flags as `[pool]` keys, in spec spelling.
+    fn entries(&self) -> Vec<(&'static str, toml::Value)> {
+        let mut out: Vec<(&'static str, toml::Value)> = Vec::new();
+        let strings = [
+            ("id", &self.id),
+            ("vm-size", &self.vm_size),
+            ("image", &self.image),
+            ("data-root", &self.data_root),
+            ("subnet-id", &self.subnet_id),
+            ("public-ip", &self.public_ip),
+        ];
+        for (key, value) in strings {
+            if let Some(v) = value {
+                out.push((key, toml::Value::String(v.clone())));
+            }
+        }
+        for (key, value) in [
+            ("dedicated-nodes", self.dedicated_nodes),
+            ("low-priority-nodes", self.low_priority_nodes),
+        ] {
+            if let Some(n) = value {
+                out.push((key, toml::Value::Integer(i64::from(n))));
+            }
+        }
+        if let Some(n) = self.max_nodes {
+            let mut auto = toml::Table::new();
+            auto.insert("max-nodes".into(), toml::Value::Integer(i64::from(n)));
+            out.push(("autoscale", toml::Value::Table(auto)));
+        }
+        if !self.images.is_empty() {
+            out.push((
+                "images",
+                toml::Value::Array(
+                    self.images
+                        .iter()
+                        .cloned()
+                        .map(toml::Value::String)
+                        .collect(),
+                ),
+            ));
+        }
+        out
+    }
+}
+
+/// The configuration with the flags written into its `[pool]`. Line numbers in errors then refer to
+/// the merged document, so it is named `<file> with flags` (or `command-line flags`).
+fn with_flags(config: Config, flags: &PoolFlags) -> anyhow::Result<Config> {
+    let entries = flags.entries();
+    if entries.is_empty() {
+        return Ok(config);
+    }
+    let mut doc: toml::Table = if config.text.is_empty() {
+        toml::Table::new()
+    } else {
+        toml::from_str(&config.text)?
+    };
+    let pool = doc
+        .entry("pool")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(pool) = pool else {
+        anyhow::bail!("[pool] is not a table");
+    };
+    for (key, value) in entries {
+        if matches!(key, "dedicated-nodes" | "low-priority-nodes") {
+            pool.remove("autoscale");
+        }
+        if key == "autoscale" {
+            pool.remove("dedicated-nodes");
+            pool.remove("low-priority-nodes");
+        }
+        pool.insert(key.to_owned(), value);
+    }
+    let text = toml::to_string(&doc)?;
+    let label = match &config.path {
+        Some(p) => format!("{} with flags", p.display()),
+        None => "command-line flags".to_owned(),
+    };
+    Ok(Config {
+        path: Some(PathBuf::from(label)),
+        file: toml::from_str(&text)?,
+        text,
+    })
 }
 
 /// Runs the command.
@@ -69,10 +195,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::discover(args.spec.as_deref())?;
+    let config = with_flags(Config::discover(args.spec.as_deref())?, &args.fields)?;
     let Some(path) = config.path.clone() else {
         anyhow::bail!(
-            "no {} found upward from the current directory: give the spec file (batchprep pool emit SPEC)",
+            "no {} found upward from the current directory: give the spec file (batchprep pool emit SPEC) or the pool as flags (--id, --vm-size, --image, ...)",
             config::FILE_NAME
         );
     };
