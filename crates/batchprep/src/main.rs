@@ -46,7 +46,7 @@ enum Command {
     #[command(subcommand)]
     Pool(cmd::pool::Command),
     /// The whole pre-flight of a pool and its tasks, for CI.
-    Check(cmd::check::Args),
+    Check(Box<cmd::check::Args>),
 }
 
 fn main() -> ExitCode {
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
         Command::Net(command) => cmd::net::run(command),
         Command::StartTask(args) => cmd::start_task::run(args),
         Command::Pool(command) => cmd::pool::run(command),
-        Command::Check(args) => cmd::check::run(args, cli.verbose),
+        Command::Check(args) => cmd::check::run(*args, cli.verbose),
     };
     match result {
         Ok(code) => code,

@@ -592,10 +592,9 @@ fn probe_pool(
             (Some(user), Some(password))
                 if !is_expression(password.expose()) && !is_expression(&user.value) =>
             {
-                own.insert(
-                    server,
-                    Credential::from_flags(user.value.clone(), password.clone()),
-                );
+                let mut credential = Credential::from_flags(user.value.clone(), password.clone());
+                credential.source = CredentialSource::PoolDefinition(pool_path.to_path_buf());
+                own.insert(server, credential);
             }
             _ => stand_in.push(server),
         }
