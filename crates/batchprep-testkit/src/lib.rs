@@ -24,7 +24,8 @@
 //!
 //! `host_binaries(&["/bin/sh", "/bin/echo"])` copies host programs and the shared libraries `ldd`
 //! names into the root filesystem, so the image actually runs in podman without any download.
-//! `docker_archive`, `oci_archive` and `oci_zstd` convert with `skopeo copy`.
+//! `docker_archive`, `oci_archive` and `oci_zstd` convert with `skopeo copy`; `podman_load` copies the
+//! image into podman's storage for `podman run`.
 //!
 //! Every step runs the tool and panics with its stderr when it fails, and a missing tool is a
 //! failure (CI installs them with `scripts/install-test-deps`), never a skip.
@@ -365,6 +366,22 @@ impl BuiltImage {
             ],
         );
         dest
+    }
+
+    /// Copies the image into podman's storage as `localhost/<name>:<tag>` (`skopeo copy` to
+    /// `containers-storage:`) and returns that name, for `podman run`. `name` must be lowercase.
+    pub fn podman_load(&self, name: &str) -> String {
+        let target = format!("localhost/{name}:{}", self.tag);
+        run(
+            "skopeo",
+            &[
+                "copy",
+                "-q",
+                &self.reference(),
+                &format!("containers-storage:{target}"),
+            ],
+        );
+        target
     }
 
     /// The manifest the tag points to, parsed.
