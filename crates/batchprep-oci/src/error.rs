@@ -156,6 +156,14 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// An `oci-archive:` or `docker-archive:` file that is not a valid tar.
+    #[error("{}: invalid tar archive: {detail}", file.display())]
+    ArchiveTar {
+        /// The archive.
+        file: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// The layer ends before an entry's data does (a truncated tar, or a header claiming a huge size).
     #[error("layer {layer}: tar ends inside entry `{entry}`, whose header claims {size} bytes")]
     TruncatedEntry {

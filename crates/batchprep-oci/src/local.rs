@@ -47,22 +47,37 @@ impl Store {
     fn archive(file: &Path) -> Result<Store, Error> {
         let mut f = File::open(file).map_err(|e| Error::io(file, e))?;
         let mut members = HashMap::new();
+        // `docker save` links repeated layers to their first copy.
+        let mut links: Vec<(String, String)> = Vec::new();
         let mut archive = tar::Archive::new(&mut f);
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| Error::io(file, e))?;
+        let invalid = |e: std::io::Error| Error::ArchiveTar {
+            file: file.to_owned(),
+            detail: e.to_string(),
+        };
+        let entries = archive.entries_with_seek().map_err(invalid)?;
         for entry in entries {
-            let entry = entry.map_err(|e| Error::Tar {
-                layer: file.display().to_string(),
-                detail: e.to_string(),
-            })?;
+            let entry = entry.map_err(invalid)?;
             let kind = entry.header().entry_type();
-            if !(kind.is_file() || kind == tar::EntryType::Continuous) {
-                continue;
+            let name = member_name(&String::from_utf8_lossy(&entry.path_bytes()), "");
+            if kind.is_symlink() || kind.is_hard_link() {
+                let target = entry.link_name_bytes().unwrap_or_default();
+                let target = String::from_utf8_lossy(&target).into_owned();
+                // Symlinks are relative to their directory; hard links name a member.
+                let base = if kind.is_symlink() {
+                    name.rsplit_once('/').map_or("", |(d, _)| d)
+                } else {
+                    ""
+                };
+                let target = member_name(&target, base);
+                links.push((name, target));
+            } else if kind.is_file() || kind == tar::EntryType::Continuous {
+                members.insert(name, (entry.raw_file_position(), entry.size()));
             }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let name = name.trim_start_matches("./").to_owned();
-            members.insert(name, (entry.raw_file_position(), entry.size()));
+        }
+        for (name, target) in links {
+            if let Some(&m) = members.get(&target) {
+                members.entry(name).or_insert(m);
+            }
         }
         Ok(Store::Archive {
             file: file.to_owned(),
@@ -145,6 +160,21 @@ impl Store {
         verify(&bytes, digest, &self.describe(&name))?;
         Ok(bytes)
     }
+}
+
+/// A member path relative to the archive root: `base` joined with `path`, `.` and `..` applied.
+fn member_name(path: &str, base: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in base.split('/').chain(path.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
 }
 
 fn blob_name(digest: &Digest) -> String {

@@ -146,3 +146,56 @@ fn several_tags_need_one_named() {
         )
     );
 }
+
+/// `docker save` of old stores a repeated layer once and links the others to it.
+#[test]
+fn docker_archive_with_a_linked_layer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layer = TarBuilder::new().file("same", 0o644, b"x").finish();
+    let diff_id = batchprep_testkit::sha256(&layer);
+    let config = json!({
+        "os": "linux", "architecture": "amd64", "config": {"Entrypoint": ["/same"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id, diff_id]},
+    })
+    .to_string();
+    let config_name = format!(
+        "{}.json",
+        &batchprep_testkit::sha256(config.as_bytes())[7..]
+    );
+    let manifest = json!([{
+        "Config": config_name,
+        "RepoTags": ["app:1"],
+        "Layers": ["first/layer.tar", "second/layer.tar"],
+    }])
+    .to_string();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_cksum();
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    add("first/layer.tar", &layer);
+    add(&config_name, config.as_bytes());
+    add("manifest.json", manifest.as_bytes());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    h.set_mtime(0);
+    b.append_link(&mut h, "second/layer.tar", "../first/layer.tar")
+        .unwrap();
+    let file = tmp.path().join("saved.tar");
+    std::fs::write(&file, b.into_inner().unwrap()).unwrap();
+    let source = ImageSource::parse(&format!("docker-archive:{}:app:1", file.display())).unwrap();
+    let image = open(&source, &OpenOptions::default()).unwrap();
+    assert_eq!(image.layers.len(), 2);
+    assert_eq!(image.layers[1].digest, diff_id);
+    assert_eq!(image.fs.entry("/same").unwrap().layer, 1);
+    assert_eq!(
+        image.config.entrypoint.as_deref(),
+        Some(&["/same".to_owned()][..])
+    );
+}
