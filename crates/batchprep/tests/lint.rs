@@ -325,6 +325,27 @@ fn a_job_with_a_job_manager_task_is_linted_against_the_given_image() {
 
 "
     );
+    let (code, stdout, _) = batchprep(
+        dir.path(),
+        &[
+            "lint",
+            "--task",
+            "job.json",
+            &image,
+            "--explain-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        v["containers"][0]["argv"],
+        serde_json::json!(["./run.sh", "sh", "run.sh"])
+    );
+    assert_eq!(v["containers"][0]["cwd"], "/app");
+    assert_eq!(v["containers"][0]["user"], "0:0");
+    assert_eq!(v["containers"][0]["subject"], "task manager (IMAGE)");
     let (code, stdout, _) = batchprep(dir.path(), &["lint", "--task", "job.json", &image]);
     assert_eq!(code, 0);
     assert!(
