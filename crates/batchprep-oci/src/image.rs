@@ -160,7 +160,11 @@ pub struct OpenOptions {
 /// parallel) into the merged view. Registry sources are an error until the registry client is wired.
 pub fn open(source: &ImageSource, options: &OpenOptions) -> Result<Image, Error> {
     match source {
-        ImageSource::Registry(_) => Err(Error::RegistryNotSupported(source.to_string())),
+        ImageSource::Registry(r) => crate::registry::image::open(
+            r,
+            options,
+            &crate::registry::image::RegistryAccess::from_env()?,
+        ),
         _ => crate::local::open(source, options),
     }
 }

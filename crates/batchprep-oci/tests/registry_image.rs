@@ -96,8 +96,15 @@ fn private_registry_image_with_password_or_refresh_token() {
         &access(&registry, None, CredentialStore::anonymous()),
     )
     .unwrap_err();
-    let message = format!("{anonymous}");
-    assert_eq!(message, format!("cannot read docker://{reference}"));
+    assert_eq!(anonymous.to_string(), "cannot read from the registry");
+    let cause = std::error::Error::source(&anonymous).unwrap().to_string();
+    assert_eq!(
+        cause,
+        format!(
+            "Not authorized: url http://{}/v2/private/app/manifests/1",
+            registry.host
+        )
+    );
 
     let alice = open(
         &reference,

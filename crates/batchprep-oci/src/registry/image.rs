@@ -92,13 +92,27 @@ pub enum PullError {
     Manifest(String),
 }
 
-fn image_error(source: &str, e: impl Into<PullError>) -> Error {
-    Error::io(PathBuf::from(source), io::Error::other(e.into()))
+fn image_error(_source: &str, e: impl Into<PullError>) -> Error {
+    // The caller names the image; this names where it failed.
+    Error::io(
+        PathBuf::from("from the registry"),
+        io::Error::other(e.into()),
+    )
 }
 
 impl From<oci_client::errors::OciDistributionError> for PullError {
     fn from(e: oci_client::errors::OciDistributionError) -> Self {
-        PullError::Client(e.to_string())
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
+        PullError::Client(message)
     }
 }
 
