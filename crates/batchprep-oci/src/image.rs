@@ -156,8 +156,9 @@ pub struct OpenOptions {
     pub platform: Platform,
 }
 
-/// Opens a local image: picks the manifest, verifies and reads the config, streams every layer (in
-/// parallel) into the merged view. Registry sources are an error until the registry client is wired.
+/// Opens an image: picks the manifest for the platform, verifies and reads the config, streams every
+/// layer (in parallel) into the merged view. Local transports are read in place; registry images go
+/// through the registry client (credentials and layer cache from the environment).
 pub fn open(source: &ImageSource, options: &OpenOptions) -> Result<Image, Error> {
     match source {
         ImageSource::Registry(r) => crate::registry::image::open(
