@@ -34,7 +34,10 @@ pub struct NetworkArgs {
 
 impl NetworkArgs {
     /// The ranges and Docker settings from the config and the flags; `None` when no range is given.
-    pub fn gather(&self, config: &Config) -> anyhow::Result<Option<(Vec<NetworkRange>, DockerSettings)>> {
+    pub fn gather(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<Option<(Vec<NetworkRange>, DockerSettings)>> {
         let file = config
             .path
             .as_deref()
@@ -83,4 +86,37 @@ fn parse_pools(values: &[String]) -> anyhow::Result<Vec<AddressPool>> {
         }
     }
     Ok(pools)
+}
+
+/// Points the bridge findings at the `[network]` entry they are about, when the range came from the
+/// configuration file (ranges from flags have no file to point into). The network rules return one
+/// finding per overlap, in the analysis's order.
+pub fn locate_findings(
+    findings: &mut [batchprep_lint::Finding],
+    analysis: &batchprep_batch::net::NetAnalysis,
+    config: &Config,
+) {
+    let Some(path) = &config.path else { return };
+    for (finding, overlap) in findings.iter_mut().zip(&analysis.overlaps) {
+        let range = &overlap.network;
+        if !range
+            .origin
+            .ends_with(&format!("[network] {}", range.kind.key()))
+        {
+            continue;
+        }
+        let quoted = format!("\"{}\"", range.given);
+        let found = config.text.lines().enumerate().find_map(|(i, line)| {
+            let col = line.find(&quoted)?;
+            Some((i as u32 + 1, line[..col].chars().count() as u32 + 1))
+        });
+        if let Some((line, column)) = found {
+            finding.location = Some(batchprep_lint::Location {
+                file: path.clone(),
+                pointer: format!("[network] {}", range.kind.key()),
+                line,
+                column,
+            });
+        }
+    }
 }

@@ -119,10 +119,13 @@ fn readme_example_as_sarif_validates_and_points_into_files() {
     assert_eq!(
         located,
         vec![
+            "BP301 testdata/example/batchprep.toml:10",
             "BP411 testdata/example/pool.json:28",
             "BP101 testdata/example/tasks.json:6",
             "BP101 testdata/example/tasks.json:13",
             "BP110 testdata/example/tasks.json:14",
+            "BP302 testdata/example/batchprep.toml:10",
+            "BP302 testdata/example/batchprep.toml:11",
             "BP402 testdata/example/pool.json:5",
             "BP410 testdata/example/pool.json:12",
             "BP408 testdata/example/tasks.json:21",

@@ -347,7 +347,9 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     match network {
         Some((ranges, docker)) => {
             let analysis = batchprep_batch::net::analyze(&ranges, &docker);
-            findings.extend(batchprep_lint::rules::network::check(&analysis));
+            let mut net = batchprep_lint::rules::network::check(&analysis);
+            crate::network_args::locate_findings(&mut net, &analysis, &config);
+            findings.extend(net);
             checks.insert("network".into(), json!({"ranges": ranges.len()}));
             let _ = writeln!(
                 human,

@@ -49,7 +49,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
 
     let analysis = analyze(&ranges, &docker);
-    let findings = batchprep_lint::rules::network::check(&analysis);
+    let mut findings = batchprep_lint::rules::network::check(&analysis);
+    crate::network_args::locate_findings(&mut findings, &analysis, &config);
     let extra = Extra {
         human: human(&ranges, &docker, &analysis),
         json: json(&analysis).context("rendering the suggestion")?,
