@@ -11,13 +11,26 @@ use super::NetError;
 
 /// Parses `ADDRESS/PREFIX` (IPv4 or IPv6), keeping host bits as written.
 pub fn parse_cidr(text: &str, origin: &str) -> Result<IpNet, NetError> {
-    text.trim()
-        .parse::<IpNet>()
-        .map_err(|source| NetError::InvalidCidr {
+    let trimmed = text.trim();
+    trimmed.parse::<IpNet>().map_err(|_| {
+        // ipnet says only "invalid IP address syntax"; say which part is wrong.
+        let reason = match trimmed.split_once('/') {
+            None => "expected ADDRESS/PREFIX, e.g. 10.0.0.0/16".to_owned(),
+            Some((addr, prefix)) => match (addr.parse::<IpAddr>(), prefix.parse::<u8>()) {
+                (Err(_), _) => format!("`{addr}` is not an IPv4 or IPv6 address"),
+                (Ok(ip), Ok(p)) => format!(
+                    "prefix length {p} is longer than {} bits",
+                    if ip.is_ipv4() { 32 } else { 128 }
+                ),
+                (Ok(_), Err(_)) => format!("`{prefix}` is not a prefix length"),
+            },
+        };
+        NetError::InvalidCidr {
             origin: origin.to_owned(),
             text: text.to_owned(),
-            source,
-        })
+            reason,
+        }
+    })
 }
 
 /// Whether `net` lies inside private address space: 10/8, 172.16/12, 192.168/16 or fd00::/8.
@@ -274,6 +287,38 @@ mod tests {
                 },
                 span("fd00::/64")
             ]
+        );
+    }
+
+    #[test]
+    fn invalid_cidrs_say_which_part_is_wrong() {
+        for (text, message) in [
+            (
+                "10.0.0.300/8",
+                "--vnet: invalid CIDR `10.0.0.300/8`: `10.0.0.300` is not an IPv4 or IPv6 address",
+            ),
+            (
+                "10.0.0.0/33",
+                "--vnet: invalid CIDR `10.0.0.0/33`: prefix length 33 is longer than 32 bits",
+            ),
+            (
+                "fd00::/129",
+                "--vnet: invalid CIDR `fd00::/129`: prefix length 129 is longer than 128 bits",
+            ),
+            (
+                "10.0.0.0/x",
+                "--vnet: invalid CIDR `10.0.0.0/x`: `x` is not a prefix length",
+            ),
+            (
+                "10.0.0.0",
+                "--vnet: invalid CIDR `10.0.0.0`: expected ADDRESS/PREFIX, e.g. 10.0.0.0/16",
+            ),
+        ] {
+            assert_eq!(parse_cidr(text, "--vnet").unwrap_err().to_string(), message);
+        }
+        assert_eq!(
+            parse_cidr(" 10.1.2.3/16 ", "x").unwrap().to_string(),
+            "10.1.2.3/16"
         );
     }
 

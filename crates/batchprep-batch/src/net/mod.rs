@@ -27,15 +27,14 @@ pub use suggest::{NoRoom, PRIVATE_V4, PRIVATE_V6, Suggestion, TARGET_NETWORKS_MA
 #[non_exhaustive]
 pub enum NetError {
     /// The text is not `ADDRESS/PREFIX`.
-    #[error("{origin}: invalid CIDR `{text}`")]
+    #[error("{origin}: invalid CIDR `{text}`: {reason}")]
     InvalidCidr {
         /// Where the value came from (`--vnet`, `batchprep.toml [network] vnet`).
         origin: String,
         /// The value as written.
         text: String,
-        /// What the parser said.
-        #[source]
-        source: ipnet::AddrParseError,
+        /// Which part is wrong: no prefix, the address, or the prefix length.
+        reason: String,
     },
     /// An address pool is malformed (bad size, bad syntax).
     #[error("{origin}: invalid address pool `{text}`: {reason}")]

@@ -269,7 +269,7 @@ fn address_pools_parse_both_spellings_and_refuse_bad_sizes() {
         ),
         (
             "10.10.0.300/16/24",
-            "--default-address-pools: invalid CIDR `10.10.0.300/16`",
+            "--default-address-pools: invalid CIDR `10.10.0.300/16`: `10.10.0.300` is not an IPv4 or IPv6 address",
         ),
     ] {
         let err = AddressPool::parse(text, "--default-address-pools").unwrap_err();
@@ -280,10 +280,9 @@ fn address_pools_parse_both_spellings_and_refuse_bad_sizes() {
 #[test]
 fn invalid_cidrs_name_their_origin() {
     let err = NetworkRange::parse(RangeKind::Vnet, "10.0.0.300/8", "--vnet").unwrap_err();
-    assert_eq!(err.to_string(), "--vnet: invalid CIDR `10.0.0.300/8`");
     assert_eq!(
-        std::error::Error::source(&err).unwrap().to_string(),
-        "invalid IP address syntax"
+        err.to_string(),
+        "--vnet: invalid CIDR `10.0.0.300/8`: `10.0.0.300` is not an IPv4 or IPv6 address"
     );
 }
 
@@ -330,6 +329,6 @@ fn network_spec_errors_name_the_key() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "b.toml [network] peered: invalid CIDR `10.1.0.0/33`"
+        "b.toml [network] peered: invalid CIDR `10.1.0.0/33`: prefix length 33 is longer than 32 bits"
     );
 }
