@@ -7,7 +7,7 @@ use std::{
     sync::OnceLock,
 };
 
-use batchprep_testkit::{BuiltImage, ImageBuilder};
+use batchprep_testkit::{BuiltImage, ImageBuilder, LayoutWriter, TarBuilder, gzip, media};
 
 /// An image whose ENTRYPOINT is `./run.sh` in WORKDIR `/app`: fine under `docker run`, broken on Batch.
 fn app() -> &'static BuiltImage {
@@ -455,5 +455,46 @@ Convert the script to LF line endings (`dos2unix`, or `sed -i 's/\\r$//'` in the
 References
 - https://learn.microsoft.com/azure/batch/batch-docker-container-workloads
 "
+    );
+}
+
+#[test]
+fn an_index_without_the_node_platform_is_a_platform_mismatch() {
+    let dir = cwd();
+    let w = LayoutWriter::new(&dir.path().join("multi"));
+    let layer = w.blob(
+        media::OCI_GZIP,
+        &gzip(
+            &TarBuilder::new()
+                .dir("app", 0o755)
+                .file("app/prog", 0o755, b"\x7fELF")
+                .finish(),
+        ),
+    );
+    let config = w.config(
+        "linux/arm64",
+        serde_json::json!({"Entrypoint": ["/app/prog"]}),
+        1,
+    );
+    let manifest = w.manifest(media::OCI_MANIFEST, &config, &[layer]);
+    let index = w.index(media::OCI_INDEX, &[(manifest, "linux/arm64")]);
+    w.tag(&index, "1.0").finish();
+    let (code, stdout, stderr) =
+        batchprep(dir.path(), &["lint", "oci:multi:1.0", "--format", "json"]);
+    assert_eq!((code, stderr.as_str()), (1, ""));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["findings"][0]["name"], "platform-mismatch");
+    assert_eq!(
+        v["findings"][0]["message"],
+        "the image is linux/arm64 but the pool's nodes are linux/amd64: its programs cannot run there (exec format error)"
+    );
+    assert_eq!(v["summary"]["errors"], 1);
+    let (code, stdout, _) = batchprep(
+        dir.path(),
+        &["lint", "oci:multi:1.0", "--node-platform", "linux/arm64"],
+    );
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "0 errors, 0 warnings, 0 notes\n")
     );
 }

@@ -213,13 +213,30 @@ fn open_image(config: &Config, arg: &str, node: &Platform) -> anyhow::Result<Ima
         .map(String::as_str);
     let source_text = local.unwrap_or(arg);
     let source = ImageSource::parse(source_text).with_context(|| format!("image `{arg}`"))?;
-    batchprep_oci::open(
-        &source,
-        &OpenOptions {
-            platform: node.clone(),
-        },
-    )
-    .with_context(|| format!("image `{arg}`"))
+    let open = |platform: &Platform| {
+        batchprep_oci::open(
+            &source,
+            &OpenOptions {
+                platform: platform.clone(),
+            },
+        )
+    };
+    match open(node) {
+        // An index without the nodes' platform is a finding (platform-mismatch), not a read error:
+        // lint the first platform it has.
+        Err(batchprep_oci::Error::PlatformNotFound { available, .. })
+            if available != "no platforms" =>
+        {
+            let first: Platform = available
+                .split(", ")
+                .next()
+                .unwrap_or_default()
+                .parse()
+                .with_context(|| format!("image `{arg}`"))?;
+            open(&first).with_context(|| format!("image `{arg}`"))
+        }
+        other => other.with_context(|| format!("image `{arg}`")),
+    }
 }
 
 /// Points a finding at the part of the task file it is about.
