@@ -8,6 +8,8 @@
 //! AlmaLinux HPC images ship it, while `jq` is not guaranteed. Every path the script touches can be
 //! overridden by a `BATCHPREP_*` environment variable, which is how the tests run it in a sandbox.
 
+use std::io::{Read as _, Write as _};
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -102,13 +104,18 @@ impl StartTask {
             .replace("@PREFETCH@", &prefetch.join(" "))
     }
 
-    /// The `commandLine`: Batch does not run it under a shell, so it hands the script to bash, base64
-    /// encoded (no quoting pitfalls), and leaves a copy in the task's working directory for debugging.
-    /// A trailing comment says in words what the script does, for whoever reads the pool definition.
+    /// The `commandLine`: Batch does not run it under a shell, so it hands the script to bash, gzipped
+    /// and base64 encoded (no quoting pitfalls, half the length), and leaves a copy in the task's working
+    /// directory for debugging. A trailing comment says in words what the script does, for whoever
+    /// reads the pool definition.
     pub fn command_line(&self) -> String {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(self.script());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(self.script().as_bytes())
+            .expect("writing to memory cannot fail");
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(gz.finish().expect("writing to memory cannot fail"));
         format!(
-            "/bin/bash -c 'echo {encoded} | base64 -d > {SCRIPT_FILE} && exec /bin/bash {SCRIPT_FILE} # {}'",
+            "/bin/bash -c 'echo {encoded} | base64 -d | gunzip > {SCRIPT_FILE} && exec /bin/bash {SCRIPT_FILE} # {}'",
             self.summary().replace('\'', "")
         )
     }
@@ -148,7 +155,11 @@ impl StartTask {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .ok()?;
-        String::from_utf8(bytes).ok()
+        let mut script = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut script)
+            .ok()?;
+        Some(script)
     }
 
     /// The data-plane `startTask` object: pool-scope admin auto-user, waits for success, retried once.
@@ -333,11 +344,12 @@ mod tests {
             prefetch: vec![],
         };
         let cl = task.command_line();
-        let b64 = cl.split(' ').nth(3).unwrap();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap();
-        assert_eq!(String::from_utf8(decoded).unwrap(), task.script());
+        assert_eq!(StartTask::decode_command_line(&cl).unwrap(), task.script());
+        assert!(
+            cl.ends_with("| base64 -d | gunzip > batchprep-start-task.sh && exec /bin/bash batchprep-start-task.sh # batchprep start task: Docker data-root -> /data/its docker'"),
+            "{cl}"
+        );
+        assert_eq!(StartTask::decode_command_line("docker daemon -g /x"), None);
         assert!(
             task.script()
                 .contains(r"default_data_root='/data/it'\''s docker'")

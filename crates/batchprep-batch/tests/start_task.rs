@@ -99,14 +99,27 @@ impl Node {
     fn run(&self, t: &StartTask, env: &[(&str, String)]) -> Output {
         let script = self.path("start-task.sh");
         fs::write(&script, t.script()).unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script);
+        self.run_command(cmd, env)
+    }
+
+    /// Runs `command_line` split like a shell splits it (Batch runs it without a shell), in the
+    /// sandbox root as the task's working directory.
+    fn run_command_line(&self, t: &StartTask) -> Output {
+        let words = shlex::split(&t.command_line()).unwrap();
+        let mut cmd = Command::new(&words[0]);
+        cmd.args(&words[1..]).current_dir(self.dir.path());
+        self.run_command(cmd, &[])
+    }
+
+    fn run_command(&self, mut cmd: Command, env: &[(&str, String)]) -> Output {
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = Command::new("bash");
-        cmd.arg(&script)
-            .env("PATH", path)
+        cmd.env("PATH", path)
             .env("STUB_STATE", self.path("state"))
             .env("STUB_MOUNTS", self.path("mnt"))
             .env("BATCHPREP_DAEMON_JSON", self.daemon_json())
@@ -380,4 +393,20 @@ fn auto_needs_a_mounted_temp_disk_and_a_valid_daemon_json() {
         "{stderr}"
     );
     assert_eq!(node.log(), "");
+}
+
+#[test]
+fn the_command_line_writes_and_runs_the_same_script() {
+    let node = Node::new();
+    let t = task(DataRootTarget::auto_for(Some(OsFamily::Ubuntu)));
+    let out = node.run_command_line(&t);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(node.path("batchprep-start-task.sh")).unwrap(),
+        t.script()
+    );
+    assert_eq!(
+        read_json(&node.daemon_json())["data-root"],
+        node.path("mnt/docker").to_str().unwrap()
+    );
 }

@@ -301,16 +301,10 @@ fn start_task_json_runs_the_same_script() {
     );
     let cl = task["commandLine"].as_str().unwrap();
     let encoded = cl.split(' ').nth(3).unwrap();
-    let decoded = Command::new("base64")
-        .arg("-d")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(encoded.as_bytes())?;
-            c.wait_with_output()
-        })
+    // Decode as the node does: base64 -d | gunzip.
+    let decoded = Command::new("bash")
+        .args(["-c", &format!("echo {encoded} | base64 -d | gunzip")])
+        .output()
         .unwrap();
     assert_eq!(text(&decoded.stdout), script);
 }
