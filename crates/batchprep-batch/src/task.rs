@@ -1017,6 +1017,51 @@ mod tests {
     }
 
     #[test]
+    fn selected_bind_mounts_replace_the_node_root_mount() {
+        let json = r#"{"id":"t","commandLine":"","containerSettings":{"imageName":"i",
+            "containerHostBatchBindMounts":[{"source":"Task","isReadOnly":false},{"source":"Shared","isReadOnly":true}]}}"#;
+        let t =
+            TaskContainer::from_json(&parse_task_file("t.json", json).unwrap()[0].task).unwrap();
+        let c = t.resolve(&image(&[], &["x"], "/app"));
+        assert_eq!(
+            c.mounts,
+            [
+                Mount {
+                    source: "/mnt/batch/tasks/workitems/job/job-1/t".into(),
+                    target: "/mnt/batch/tasks/workitems/job/job-1/t".into(),
+                    read_only: false
+                },
+                Mount {
+                    source: "/mnt/batch/shared".into(),
+                    target: "/mnt/batch/shared".into(),
+                    read_only: true
+                },
+            ]
+        );
+        assert!(c.cwd_is_mounted());
+        assert!(!c.is_mounted("/mnt/batch/startup/x"));
+        assert!(!c.is_mounted("/mnt/batch/sharedx"));
+        // An empty list mounts nothing: the task working directory is then not the node's.
+        let json = json.replace(
+            r#"{"source":"Task","isReadOnly":false},{"source":"Shared","isReadOnly":true}"#,
+            "",
+        );
+        let t =
+            TaskContainer::from_json(&parse_task_file("t.json", &json).unwrap()[0].task).unwrap();
+        let c = t.resolve(&image(&[], &["x"], "/app"));
+        assert!(c.mounts.is_empty());
+        assert!(!c.cwd_is_mounted());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quoted_words_split_back_to_the_same_words(words in proptest::collection::vec(".*", 0..6)) {
+            let line = quote_words(&words);
+            proptest::prop_assert_eq!(shlex::split(&line).unwrap(), words);
+        }
+    }
+
+    #[test]
     fn arm_spellings_are_accepted() {
         assert_eq!(
             "TaskWorkingDirectory"
