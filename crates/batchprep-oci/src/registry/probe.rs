@@ -349,7 +349,12 @@ pub struct PullProbe {
     options: ProbeOptions,
     credentials: Arc<CredentialStore>,
     registries: Mutex<HashMap<String, Arc<RegistrySession>>>,
+    /// Platforms by manifest digest: content-addressed, so many tags of one image are read once.
+    platforms: Mutex<HashMap<String, Arc<PlatformsCell>>>,
 }
+
+/// The platforms of one manifest digest, or why they could not be read; filled once.
+type PlatformsCell = tokio::sync::OnceCell<Result<Vec<String>, (Outcome, String)>>;
 
 impl PullProbe {
     /// A probe with these options and credential sources.
@@ -358,6 +363,7 @@ impl PullProbe {
             options,
             credentials,
             registries: Mutex::new(HashMap::new()),
+            platforms: Mutex::new(HashMap::new()),
         }
     }
 
@@ -945,8 +951,28 @@ impl Probe<'_> {
         if !self.probe.options.platforms || self.reference.is_docker_hub() {
             return;
         }
-        if let Err((o, d)) = self.platforms(manifest_path, auth).await {
-            self.finish(o, Some(d));
+        let cell = match &self.result.digest {
+            Some(d) => self
+                .probe
+                .platforms
+                .lock()
+                .unwrap()
+                .entry(d.clone())
+                .or_default()
+                .clone(),
+            None => Arc::default(),
+        };
+        let read = cell
+            .get_or_init(|| async {
+                self.platforms(manifest_path, auth)
+                    .await
+                    .map(|()| std::mem::take(&mut self.result.platforms))
+            })
+            .await
+            .clone();
+        match read {
+            Ok(platforms) => self.result.platforms = platforms,
+            Err((o, d)) => self.finish(o, Some(d)),
         }
     }
 

@@ -111,17 +111,21 @@ pub(crate) fn client(
 }
 
 impl Endpoint {
-    /// The absolute URL of `path` (`/v2/...`). An insecure host is tried over HTTPS first, then
-    /// plain HTTP, once per run.
+    /// The absolute URL of `path` (`/v2/...`). For an insecure host, plain HTTP is used when it
+    /// answers `/v2/` as a registry (the `Docker-Distribution-API-Version` header), else HTTPS
+    /// without verification; decided once per run. (Trying HTTPS first against a plain-HTTP registry
+    /// costs a stalled handshake on every run.)
     pub(crate) async fn url(&self, path: &str) -> Result<String, (Outcome, String)> {
         let scheme = if self.insecure {
             *self
                 .scheme
                 .get_or_init(|| async {
-                    let probe = format!("https://{}/v2/", self.host);
-                    match self.client.get(&probe).send().await {
-                        Ok(_) => "https",
-                        Err(_) => "http",
+                    let ping = format!("http://{}/v2/", self.host);
+                    match self.client.get(&ping).send().await {
+                        Ok(r) if r.headers().contains_key("docker-distribution-api-version") => {
+                            "http"
+                        }
+                        _ => "https",
                     }
                 })
                 .await

@@ -553,6 +553,21 @@ async fn hub(State(state): State<HubState>, request: Request<Body>) -> Response<
         .unwrap()
         .push((method.clone(), path.clone()));
     let authorized = request.headers().get("authorization").is_some();
+    if path == "/v2/" {
+        // As Docker Hub answers the version check.
+        return Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header("docker-distribution-api-version", "registry/2.0")
+            .header(
+                "www-authenticate",
+                format!(
+                    r#"Bearer realm="{}",service="registry.docker.io""#,
+                    state.realm
+                ),
+            )
+            .body(Body::empty())
+            .unwrap();
+    }
     let Some(rest) = path.strip_prefix("/v2/") else {
         return status(StatusCode::NOT_FOUND);
     };
