@@ -219,7 +219,18 @@ fn arm_pools(
             || kind.eq_ignore_ascii_case("pools")
         {
             let resolved = resolver.resolve(r, &here);
-            out.push(arm_pool(&resolved));
+            let mut pool = arm_pool(&resolved);
+            // `[format('{0}/{1}', parameters('account'), 'render')]`: the account may be unknown,
+            // the pool id is not.
+            if pool.id.is_none()
+                && let Some(name) = r.get("name").and_then(Value::as_str)
+                && let Some(id) = resolver.last_segment(name)
+            {
+                let pointer = format!("{here}/name");
+                pool.unknowns.retain(|(p, _)| *p != pointer);
+                pool.id = Some(Field { value: id, pointer });
+            }
+            out.push(pool);
         }
         if let Some(children) = r.get("resources").and_then(Value::as_array) {
             arm_pools(children, &format!("{here}/resources"), resolver, out);
@@ -515,15 +526,9 @@ mod tests {
             "batch.node.ubuntu 22.04"
         );
         assert_eq!(p.fixed_node_count(), Some(2));
-        // The account name has no default: the name is unknown, and said so.
-        assert_eq!(p.id, None);
-        assert_eq!(
-            p.unknowns,
-            vec![(
-                "/resources/0/name".to_owned(),
-                "[concat(parameters('acct'), '/pool1')]".to_owned()
-            )]
-        );
+        // The account name has no default, but the pool id, the name's last segment, is known.
+        assert_eq!(p.display_id(), "pool1");
+        assert_eq!(p.unknowns, Vec::<(String, String)>::new());
     }
 
     #[test]

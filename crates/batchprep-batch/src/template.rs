@@ -116,7 +116,13 @@ pub struct Resolver<'a> {
     parameters: Option<&'a Value>,
     variables: Option<&'a Value>,
     depth: usize,
+    /// While resolving a name's last segment: unknown arguments of `concat`/`format` become
+    /// [`UNKNOWN_PART`] instead of failing the whole expression.
+    lenient: bool,
 }
+
+/// Stands for an unknown part of a string while resolving leniently.
+const UNKNOWN_PART: char = '\u{1}';
 
 impl<'a> Resolver<'a> {
     /// A resolver over a template document's root (plain documents have no parameters).
@@ -125,6 +131,7 @@ impl<'a> Resolver<'a> {
             parameters: root.get("parameters").filter(|p| p.is_object()),
             variables: root.get("variables").filter(|v| v.is_object()),
             depth: 0,
+            lenient: false,
         }
     }
 
@@ -211,15 +218,33 @@ impl<'a> Resolver<'a> {
     }
 
     fn arg_string(&mut self, arg: &Arg, origin: &str) -> Option<String> {
-        match arg {
+        let known = match arg {
             Arg::Str(s) => Some(s.clone()),
             Arg::Int(i) => Some(i.to_string()),
-            Arg::Call(c) => match self.call(c, origin)?.node {
+            Arg::Call(c) => self.call(c, origin).and_then(|v| match v.node {
                 Node::String(s) => Some(s),
                 Node::Number(n) => Some(n.to_string()),
                 _ => None,
-            },
-        }
+            }),
+        };
+        known.or_else(|| self.lenient.then(|| UNKNOWN_PART.to_string()))
+    }
+
+    /// The last `/` segment of a resource name such as
+    /// `[format('{0}/{1}', parameters('account'), 'render')]` when that segment is known, even if
+    /// the account part is not: a pool's id is the last segment of its ARM resource name.
+    pub fn last_segment(&mut self, name: &str) -> Option<String> {
+        let text = match expression(name) {
+            Some(expr) => {
+                self.lenient = true;
+                let value = parse_call(expr.trim()).and_then(|c| self.call(&c, ""));
+                self.lenient = false;
+                value?.as_str()?.to_owned()
+            }
+            None => name.to_owned(),
+        };
+        let last = text.rsplit('/').next()?;
+        (!last.is_empty() && !last.contains(UNKNOWN_PART)).then(|| last.to_owned())
     }
 }
 
