@@ -423,17 +423,15 @@ impl PoolSpec {
 /// A registry host as Batch and Docker name it: `docker.io` for every Docker Hub alias, lowercase,
 /// no scheme or trailing slash.
 pub fn normalise_server(server: &str) -> String {
-    let s = server.trim().to_ascii_lowercase();
-    let s = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(&s)
-        .trim_end_matches('/')
-        .to_owned();
-    match s.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" | "docker.io/v1" => {
-            "docker.io".to_owned()
-        }
-        _ => s.trim_end_matches("/v1").to_owned(),
+    let s = server.trim();
+    let s = s.split_once("://").map_or(s, |(_, rest)| rest);
+    // A path (`docker.io/v1/`, `myacr.azurecr.io/`) is not part of the registry's name.
+    let host = s.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    match host.as_str() {
+        "index.docker.io"
+        | "registry-1.docker.io"
+        | "registry.hub.docker.com"
+        | "hub.docker.com" => "docker.io".to_owned(),
+        _ => host,
     }
 }

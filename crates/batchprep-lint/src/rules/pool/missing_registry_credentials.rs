@@ -1,6 +1,8 @@
 //! An image from a registry that needs credentials, with no `containerRegistries` entry for it: nodes
 //! fail to pull it at prefetch or at task start.
 
+use batchprep_batch::spec::normalise_server;
+
 use super::PoolFacts;
 use crate::Finding;
 
@@ -44,19 +46,5 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                 "add `{{\"registryServer\": \"{host}\", \"identityReference\": {{\"resourceId\": \"...\"}}}}` (or username and password) to `containerRegistries`"
             )),
         );
-    }
-}
-
-/// `https://myacr.azurecr.io/` -> `myacr.azurecr.io`; Docker Hub's names -> `docker.io`.
-pub(super) fn normalise_server(s: &str) -> String {
-    let s = s.trim();
-    let s = s.split_once("://").map_or(s, |(_, r)| r);
-    let host = s.split('/').next().unwrap_or_default().to_ascii_lowercase();
-    match host.as_str() {
-        "index.docker.io"
-        | "registry-1.docker.io"
-        | "registry.hub.docker.com"
-        | "hub.docker.com" => "docker.io".into(),
-        _ => host,
     }
 }
