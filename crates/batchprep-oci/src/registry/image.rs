@@ -402,19 +402,44 @@ fn stream_layer(
         .block_on(client.pull_blob_stream(target, desc.digest.as_str()))
         .map_err(|e| image_error(source, e))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(8);
+    let progress = download_progress(desc);
     runtime.spawn(async move {
         let mut stream = stream.stream;
         while let Some(chunk) = stream.next().await {
+            if let Ok(c) = &chunk {
+                progress.inc(c.len() as u64);
+            }
             if tx.send(chunk).await.is_err() {
                 break;
             }
         }
+        progress.finish_and_clear();
     });
     let reader = ChannelReader {
         rx,
         current: bytes::Bytes::new(),
     };
     index_layer(reader, &desc.media_type, &desc.digest)
+}
+
+/// A download bar on stderr, only when stderr is a terminal (never in CI logs or pipes).
+fn download_progress(desc: &Descriptor) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(desc.size),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+    ) {
+        bar.set_style(style);
+    }
+    let short = desc.digest.get(..19).unwrap_or(&desc.digest);
+    bar.set_message(format!("layer {short}"));
+    bar
 }
 
 struct ChannelReader {
