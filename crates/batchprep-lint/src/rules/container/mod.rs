@@ -44,21 +44,36 @@ pub const NAMES: &[&str] = &[
 
 type Check = fn(&ContainerFacts<'_>, &mut Vec<Finding>);
 
-const CHECKS: &[Check] = &[
-    relative_entrypoint::check,
-    workdir_relative_argument::check,
-    executable_not_found::check,
-    not_executable_by_task_user::check,
-    shebang_interpreter_missing::check,
-    shebang_crlf::check,
-    nothing_to_run::check,
-    entrypoint_swallows_command_line::check,
-    platform_mismatch::check,
-    gpus_run_option::check,
-    runtime_run_option::check,
-    redundant_rm_option::check,
-    relative_workdir_option::check,
-    unexpanded_variable::check,
+const CHECKS: &[(&str, Check)] = &[
+    (relative_entrypoint::NAME, relative_entrypoint::check),
+    (
+        workdir_relative_argument::NAME,
+        workdir_relative_argument::check,
+    ),
+    (executable_not_found::NAME, executable_not_found::check),
+    (
+        not_executable_by_task_user::NAME,
+        not_executable_by_task_user::check,
+    ),
+    (
+        shebang_interpreter_missing::NAME,
+        shebang_interpreter_missing::check,
+    ),
+    (shebang_crlf::NAME, shebang_crlf::check),
+    (nothing_to_run::NAME, nothing_to_run::check),
+    (
+        entrypoint_swallows_command_line::NAME,
+        entrypoint_swallows_command_line::check,
+    ),
+    (platform_mismatch::NAME, platform_mismatch::check),
+    (gpus_run_option::NAME, gpus_run_option::check),
+    (runtime_run_option::NAME, runtime_run_option::check),
+    (redundant_rm_option::NAME, redundant_rm_option::check),
+    (
+        relative_workdir_option::NAME,
+        relative_workdir_option::check,
+    ),
+    (unexpanded_variable::NAME, unexpanded_variable::check),
 ];
 
 /// Everything the container rules read.
@@ -316,11 +331,25 @@ pub(crate) fn mode(m: u32) -> String {
 /// Runs every container rule over `facts`.
 pub fn lint_container(facts: &ContainerFacts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for check in CHECKS {
-        check(facts, &mut out);
+    // The program, PATH, mode and `#!` rules model Linux exec; a Windows image gets the rest.
+    let linux = facts.platform.os == "linux";
+    for (name, check) in CHECKS {
+        if linux || !LINUX_ONLY.contains(name) {
+            check(facts, &mut out);
+        }
     }
     out
 }
+
+/// Rules that only mean something for Linux images.
+const LINUX_ONLY: &[&str] = &[
+    relative_entrypoint::NAME,
+    workdir_relative_argument::NAME,
+    executable_not_found::NAME,
+    not_executable_by_task_user::NAME,
+    shebang_interpreter_missing::NAME,
+    shebang_crlf::NAME,
+];
 
 /// Lints `task` running `image` on nodes of platform `node`.
 pub fn lint_task(image: &Image, task: &TaskContainer, node: &Platform) -> Vec<Finding> {

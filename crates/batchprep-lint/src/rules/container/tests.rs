@@ -470,3 +470,21 @@ fn unexpanded_variable_outside_a_shell() {
             .is_empty()
     );
 }
+
+#[test]
+fn windows_images_get_only_the_platform_and_run_option_rules() {
+    let mut c = case(MergedFs::builder(), &["C:\\app\\run.cmd"], &[], "", "--rm");
+    c.platform = "windows/amd64".parse().unwrap();
+    let names: Vec<String> = c
+        .lint()
+        .iter()
+        .map(|l| l.split(':').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["platform-mismatch", "redundant-rm-option"]);
+}
+
+#[test]
+fn every_named_rule_runs() {
+    let checked: Vec<&str> = super::CHECKS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(checked, super::NAMES);
+}
