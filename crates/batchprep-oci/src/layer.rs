@@ -315,36 +315,107 @@ fn parse_layer(
     compression: Compression,
     layer: &str,
 ) -> Result<LayerIndex, Error> {
-    let decoder: Box<dyn Read + '_> = match compression {
-        Compression::None => Box::new(&mut *source),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            CHUNK,
-            Decoded(flate2::bufread::MultiGzDecoder::new(&mut *source)),
-        )),
-        Compression::Zstd => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(&mut *source).map_err(|e| {
-                Error::Decompress {
-                    layer: layer.to_owned(),
-                    format: "zstd",
-                    source: e,
-                }
-            })?;
-            Box::new(BufReader::with_capacity(CHUNK, Decoded(decoder)))
-        }
-    };
-    let mut counted = Counted {
-        inner: decoder,
-        count: 0,
-    };
     let mut index = LayerIndex {
         digest: layer.to_owned(),
         ..LayerIndex::default()
     };
-    walk_tar(&mut counted, layer, compression, &mut index)?;
-    // Decompress to the end: it checks the gzip/zstd trailer and counts the tar's padding.
-    io::copy(&mut counted, &mut io::sink()).map_err(|e| classify(e, layer, compression, None))?;
-    index.uncompressed_size = counted.count;
+    let uncompressed = match compression {
+        // A plain tar skips file data by dropping whole chunks instead of copying them.
+        Compression::None => {
+            let mut stream = Skipping {
+                inner: source,
+                count: 0,
+            };
+            {
+                let mut archive = tar::Archive::new(&mut stream);
+                let entries = archive
+                    .entries_with_seek()
+                    .map_err(|e| classify(e, layer, compression, None))?;
+                walk_entries(entries, layer, compression, &mut index)?;
+            }
+            io::copy(&mut stream, &mut io::sink())
+                .map_err(|e| classify(e, layer, compression, None))?;
+            stream.count
+        }
+        Compression::Gzip | Compression::Zstd => {
+            let decoder: Box<dyn Read + '_> = if compression == Compression::Gzip {
+                Box::new(BufReader::with_capacity(
+                    CHUNK,
+                    Decoded(flate2::bufread::MultiGzDecoder::new(&mut *source)),
+                ))
+            } else {
+                let decoder =
+                    zstd::stream::read::Decoder::with_buffer(&mut *source).map_err(|e| {
+                        Error::Decompress {
+                            layer: layer.to_owned(),
+                            format: "zstd",
+                            source: e,
+                        }
+                    })?;
+                Box::new(BufReader::with_capacity(CHUNK, Decoded(decoder)))
+            };
+            let mut counted = Counted {
+                inner: decoder,
+                count: 0,
+            };
+            {
+                let mut archive = tar::Archive::new(&mut counted);
+                let entries = archive
+                    .entries()
+                    .map_err(|e| classify(e, layer, compression, None))?;
+                walk_entries(entries, layer, compression, &mut index)?;
+            }
+            // Decompress to the end: it checks the gzip/zstd trailer and counts the tar's padding.
+            io::copy(&mut counted, &mut io::sink())
+                .map_err(|e| classify(e, layer, compression, None))?;
+            counted.count
+        }
+    };
+    index.uncompressed_size = uncompressed;
     Ok(index)
+}
+
+/// A plain tar stream that can skip forward without copying (what `tar`'s seeking skip needs).
+struct Skipping<'a> {
+    inner: &'a mut ChunkReader,
+    count: u64,
+}
+
+impl Read for Skipping<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for Skipping<'_> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let forward = match pos {
+            io::SeekFrom::Current(n) => u64::try_from(n).ok(),
+            _ => None,
+        };
+        let Some(mut left) = forward else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a layer stream only skips forward",
+            ));
+        };
+        while left > 0 {
+            let available = self.inner.fill_buf()?.len();
+            if available == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "unexpected EOF during skip",
+                ));
+            }
+            let step = usize::try_from(left).map_or(available, |l| l.min(available));
+            self.inner.consume(step);
+            self.count += step as u64;
+            left -= step as u64;
+        }
+        Ok(self.count)
+    }
 }
 
 /// Turns an I/O error from the stream into the error that says what was wrong.
@@ -394,16 +465,12 @@ fn classify(
     }
 }
 
-fn walk_tar(
-    stream: &mut impl Read,
+fn walk_entries<R: Read>(
+    mut entries: tar::Entries<'_, R>,
     layer: &str,
     compression: Compression,
     index: &mut LayerIndex,
 ) -> Result<(), Error> {
-    let mut archive = tar::Archive::new(stream);
-    let mut entries = archive
-        .entries()
-        .map_err(|e| classify(e, layer, compression, None))?;
     // The entry whose data the next header read skips over, for "tar ends inside ...".
     let mut previous: Option<(String, u64)> = None;
     loop {
