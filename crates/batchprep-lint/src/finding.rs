@@ -31,7 +31,8 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` so that `{:<8}` lines up the `rules` listing.
+        f.pad(self.as_str())
     }
 }
 

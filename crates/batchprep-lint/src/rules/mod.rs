@@ -2,12 +2,15 @@
 //! catalog under `rules/` one to one.
 
 pub mod container;
+pub mod coverage;
 pub mod network;
 pub mod pool;
 pub mod registry;
 
 /// Every rule implemented in code, by name.
 pub const ALL: &[&str] = &[
+    coverage::registry_check_skipped::NAME,
+    coverage::image_not_inspected::NAME,
     container::relative_entrypoint::NAME,
     container::workdir_relative_argument::NAME,
     container::executable_not_found::NAME,

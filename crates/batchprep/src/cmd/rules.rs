@@ -27,7 +27,11 @@ pub fn run_rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
     } else {
         for d in catalog() {
-            writeln!(out, "{:<6} {:<8} {:<36} {}", d.id, d.severity, d.name, d.summary)?;
+            writeln!(
+                out,
+                "{:<6} {:<8} {:<36} {}",
+                d.id, d.severity, d.name, d.summary
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -35,12 +39,15 @@ pub fn run_rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
 
 /// Prints one rule's docs.
 pub fn run_explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let d = rule_doc(&args.rule).ok_or_else(|| {
-        anyhow::anyhow!("unknown rule `{}` (see `batchprep rules`)", args.rule)
-    })?;
+    let d = rule_doc(&args.rule)
+        .ok_or_else(|| anyhow::anyhow!("unknown rule `{}` (see `batchprep rules`)", args.rule))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} ({}): {}", d.name, d.id, d.summary)?;
-    writeln!(out, "category: {}, default severity: {}", d.category, d.severity)?;
+    writeln!(
+        out,
+        "category: {}, default severity: {}",
+        d.category, d.severity
+    )?;
     writeln!(out, "\nWhy\n{}", d.why.trim())?;
     writeln!(out, "\nFix\n{}", d.fix.trim())?;
     if !d.references.is_empty() {
