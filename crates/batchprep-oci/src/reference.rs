@@ -77,7 +77,9 @@ impl Reference {
         if let Some(t) = &tag
             && !valid_tag(t)
         {
-            return Err(invalid("tag must be 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'"));
+            return Err(invalid(
+                "tag must be 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'",
+            ));
         }
         if name.is_empty() {
             return Err(invalid("repository name is empty"));
@@ -242,7 +244,8 @@ fn valid_registry(r: &str) -> bool {
         Some((h, p)) if !h.ends_with(']') || r.starts_with('[') => (h, Some(p)),
         _ => (r, None),
     };
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     let host_ok = if host.starts_with('[') {
         host.ends_with(']') && host.len() > 2
     } else {
@@ -262,15 +265,20 @@ pub fn valid_digest(d: &str) -> bool {
     let Some((alg, hex)) = d.split_once(':') else {
         return false;
     };
-    let hex_ok = |n: usize| hex.len() == n && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let hex_ok =
+        |n: usize| hex.len() == n && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     match alg {
         "sha256" => hex_ok(64),
         "sha512" => hex_ok(128),
         _ => {
             !alg.is_empty()
-                && alg.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b))
+                && alg
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b))
                 && hex.len() >= 32
-                && hex.bytes().all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b))
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b))
         }
     }
 }
@@ -287,22 +295,40 @@ mod tests {
     fn normalises_like_docker() {
         assert_eq!(norm("ubuntu"), "docker.io/library/ubuntu:latest");
         assert_eq!(norm("ubuntu:24.04"), "docker.io/library/ubuntu:24.04");
-        assert_eq!(norm("index.docker.io/library/ubuntu:24.04"), "docker.io/library/ubuntu:24.04");
+        assert_eq!(
+            norm("index.docker.io/library/ubuntu:24.04"),
+            "docker.io/library/ubuntu:24.04"
+        );
         assert_eq!(norm("bitnami/redis"), "docker.io/bitnami/redis:latest");
-        assert_eq!(norm("myacr.azurecr.io/render:2.1"), "myacr.azurecr.io/render:2.1");
+        assert_eq!(
+            norm("myacr.azurecr.io/render:2.1"),
+            "myacr.azurecr.io/render:2.1"
+        );
         assert_eq!(norm("localhost/app"), "localhost/app:latest");
         assert_eq!(norm("localhost:5000/a/b:t"), "localhost:5000/a/b:t");
         assert_eq!(norm("127.0.0.1:5000/app"), "127.0.0.1:5000/app:latest");
         let d = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(norm(&format!("ubuntu@{d}")), format!("docker.io/library/ubuntu@{d}"));
-        assert_eq!(Reference::parse("ubuntu:24.04").unwrap().familiar(), "ubuntu:24.04");
+        assert_eq!(
+            norm(&format!("ubuntu@{d}")),
+            format!("docker.io/library/ubuntu@{d}")
+        );
+        assert_eq!(
+            Reference::parse("ubuntu:24.04").unwrap().familiar(),
+            "ubuntu:24.04"
+        );
     }
 
     #[test]
     fn rejects_bad_references() {
         assert_eq!(Reference::parse(""), Err(ReferenceError::Empty));
-        assert!(matches!(Reference::parse("Ubuntu"), Err(ReferenceError::Uppercase(_))));
-        assert!(matches!(Reference::parse("ubuntu@sha256:abc"), Err(ReferenceError::Digest(_))));
+        assert!(matches!(
+            Reference::parse("Ubuntu"),
+            Err(ReferenceError::Uppercase(_))
+        ));
+        assert!(matches!(
+            Reference::parse("ubuntu@sha256:abc"),
+            Err(ReferenceError::Digest(_))
+        ));
         assert!(Reference::parse("ubuntu:-bad").is_err());
         assert!(Reference::parse("a//b").is_err());
         assert!(Reference::parse("https://hub.docker.com/ubuntu").is_err());
