@@ -223,7 +223,11 @@ fn token_registry_challenge_flow() {
     );
     assert_eq!(anonymous[0].auth.to_string(), "bearer (anonymous token)");
 
-    let alice = probe(std::slice::from_ref(&private), flags(ALICE.0, ALICE.1), opts.clone());
+    let alice = probe(
+        std::slice::from_ref(&private),
+        flags(ALICE.0, ALICE.1),
+        opts.clone(),
+    );
     assert_eq!(outcomes(&alice), vec![(private.clone(), Outcome::Pullable)]);
     assert_eq!(
         alice[0].auth.to_string(),
@@ -245,10 +249,18 @@ fn token_registry_challenge_flow() {
     );
 
     // The token endpoint itself answers 403 for eve.
-    let eve = probe(std::slice::from_ref(&public), flags(EVE.0, EVE.1), opts.clone());
+    let eve = probe(
+        std::slice::from_ref(&public),
+        flags(EVE.0, EVE.1),
+        opts.clone(),
+    );
     assert_eq!(outcomes(&eve), vec![(public.clone(), Outcome::Denied)]);
 
-    let wrong = probe(std::slice::from_ref(&private), flags(ALICE.0, "wrong"), opts.clone());
+    let wrong = probe(
+        std::slice::from_ref(&private),
+        flags(ALICE.0, "wrong"),
+        opts.clone(),
+    );
     assert_eq!(
         outcomes(&wrong),
         vec![(private.clone(), Outcome::BadCredentials)]
