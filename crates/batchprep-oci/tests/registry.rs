@@ -524,3 +524,28 @@ fn every_outcome_is_produced_by_some_test() {
     ];
     assert_eq!(covered, Outcome::ALL);
 }
+
+#[test]
+fn tags_of_one_image_read_its_platforms_once() {
+    let registry = Registry::start(Auth::Anonymous, false);
+    registry.push("app:1");
+    registry.push("app:2");
+    let h = &registry.host;
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let mut opts = options();
+    opts.insecure_registries = vec![h.clone()];
+    opts.log = Some(Arc::new(move |l: &str| {
+        sink.lock().unwrap().push(l.to_owned())
+    }));
+    let refs = vec![format!("{h}/app:1"), format!("{h}/app:2")];
+    let results = probe(&refs, CredentialStore::anonymous(), opts);
+    assert_eq!(results[0].platforms, vec!["linux/amd64"]);
+    assert_eq!(results[1].platforms, vec!["linux/amd64"]);
+    assert_eq!(results[0].digest, results[1].digest);
+    let lines = lines.lock().unwrap();
+    let heads = lines.iter().filter(|l| l.contains(": HEAD ")).count();
+    let gets = lines.iter().filter(|l| l.contains(": GET ")).count();
+    // One HEAD per tag; the manifest and config GETs once for the shared digest.
+    assert_eq!((heads, gets), (2, 2), "{lines:#?}");
+}
