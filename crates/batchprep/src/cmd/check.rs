@@ -30,6 +30,7 @@ use batchprep_oci::{
     Image, ImageSource, OpenOptions, Platform, Reference,
     registry::{
         Credential, CredentialPaths, CredentialSource, CredentialStore, Outcome, ProbeResult,
+        image::{RegistryAccess, default_cache_dir},
     },
 };
 use serde_json::json;
@@ -63,6 +64,9 @@ pub struct Args {
     /// Public addresses the pool's pulls leave from (default: from the pool's public IP mode).
     #[arg(long, value_name = "K")]
     pub egress_ips: Option<u64>,
+    /// Read every registry layer again instead of using the layer-index cache.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Docker Hub pulls per address per 6 hours, instead of what Docker Hub reports.
     #[arg(long, value_name = "N")]
     pub hub_limit: Option<u64>,
@@ -196,6 +200,8 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let mut incomplete = false;
     // Images the probe found not pullable are reported once, by the registry rules, not opened again.
     let mut unpullable: Vec<String> = Vec::new();
+    // The credentials the probe used per registry: images are read from the registry with the same.
+    let mut stores: BTreeMap<String, Arc<CredentialStore>> = BTreeMap::new();
     let pool_tasks: Vec<PoolTask> = tasks.iter().map(|t| t.pool_task.clone()).collect();
 
     for pool in &pools {
@@ -242,6 +248,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             }
             findings.extend(registry_rules::check(&probed.results, probed.pulls));
             findings.extend(probed.notes);
+            stores.extend(probed.stores);
             checks.insert(
                 "registry".into(),
                 json!({"probed": probed.results.len(), "not_pullable": probed.results.iter().filter(|r| r.outcome.is_not_pullable()).count()}),
@@ -304,12 +311,28 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             None => ImageSource::Registry(reference.clone()),
         };
         let image = images.entry(key.clone()).or_insert_with(|| {
-            batchprep_oci::open(
-                &source,
-                &OpenOptions {
-                    platform: node.clone(),
-                },
-            )
+            let options = OpenOptions {
+                platform: node.clone(),
+            };
+            match &source {
+                ImageSource::Registry(r) => {
+                    let access = RegistryAccess {
+                        credentials: stores
+                            .get(&r.registry)
+                            .cloned()
+                            .unwrap_or_else(|| Arc::new(CredentialStore::anonymous())),
+                        insecure_registries: args.registry.insecure_registry.clone(),
+                        cert_dir: args.registry.cert_dir.clone(),
+                        cache_dir: if args.no_cache {
+                            None
+                        } else {
+                            default_cache_dir()
+                        },
+                    };
+                    batchprep_oci::registry::image::open(r, &options, &access)
+                }
+                local => batchprep_oci::open(local, &options),
+            }
             .map_err(|e| format!("{e}"))
         });
         match image {
@@ -560,6 +583,8 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
 /// What the registry probe of one pool found.
 struct ProbedPool {
     results: Vec<ProbeResult>,
+    /// The credentials each registry was probed with; images are read with the same.
+    stores: BTreeMap<String, Arc<CredentialStore>>,
     pulls: PoolPulls,
     /// How each registry was probed: the pool's own credentials, a stand-in, or anonymous.
     auth: BTreeMap<String, &'static str>,
@@ -612,6 +637,7 @@ fn probe_pool(
     }
     let options = args.registry.probe_options(verbose);
     let mut results = Vec::new();
+    let mut stores = BTreeMap::new();
     for (registry, refs) in groups {
         let store = if let Some(credential) = own.get(&registry) {
             auth.insert(registry.clone(), "the pool's username and password");
@@ -630,9 +656,11 @@ fn probe_pool(
         } else {
             CredentialStore::anonymous()
         };
+        let store = Arc::new(store);
+        stores.insert(registry.clone(), Arc::clone(&store));
         results.extend(batchprep_oci::registry::probe_all(
             &refs,
-            Arc::new(store),
+            store,
             options.clone(),
         )?);
     }
@@ -652,6 +680,7 @@ fn probe_pool(
     };
     Ok(ProbedPool {
         results,
+        stores,
         pulls,
         auth,
         notes,
