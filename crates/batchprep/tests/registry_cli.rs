@@ -308,7 +308,8 @@ fn secrets_never_appear_in_any_output() {
         base64::engine::general_purpose::STANDARD.encode(s)
     };
 
-    // Sources: --creds, --password-stdin, REGISTRY_AUTH_FILE, DOCKER_CONFIG auths, credential helper.
+    // Sources: --creds, --password-stdin, REGISTRY_AUTH_FILE, DOCKER_CONFIG auths, credHelpers,
+    // credsStore, and podman's runtime auth.json.
     let auth_file = dir.path().join("auth.json");
     std::fs::write(
         &auth_file,
@@ -347,6 +348,27 @@ fn secrets_never_appear_in_any_output() {
     let auth_file = auth_file.to_str().unwrap().to_owned();
     let docker_dir = docker_dir.to_str().unwrap().to_owned();
     let helper_docker = helper_home.join("docker").to_str().unwrap().to_owned();
+    // credsStore with the placeholder `auths` entry Docker writes beside it.
+    let store_docker = dir.path().join("store");
+    std::fs::create_dir_all(&store_docker).unwrap();
+    std::fs::write(
+        store_docker.join("config.json"),
+        format!(r#"{{"credsStore":"batchprep-test","auths":{{"{h}":{{}}}}}}"#),
+    )
+    .unwrap();
+    let store_docker = store_docker.to_str().unwrap().to_owned();
+    // Podman's default location: $XDG_RUNTIME_DIR/containers/auth.json.
+    let runtime_dir = dir.path().join("run");
+    std::fs::create_dir_all(runtime_dir.join("containers")).unwrap();
+    std::fs::write(
+        runtime_dir.join("containers/auth.json"),
+        format!(
+            r#"{{"auths":{{"{h}":{{"auth":"{}"}}}}}}"#,
+            b64(&format!("ci:{SECRET}"))
+        ),
+    )
+    .unwrap();
+    let runtime_dir = runtime_dir.to_str().unwrap().to_owned();
     let creds = format!("ci:{SECRET}");
     let wrong = format!("ci:{SECRET}-wrong");
     type Source<'a> = (
@@ -382,6 +404,18 @@ fn secrets_never_appear_in_any_output() {
             vec![("DOCKER_CONFIG", &helper_docker), ("PATH", &path)],
             None,
         ),
+        (
+            "credsStore",
+            vec![],
+            vec![("DOCKER_CONFIG", &store_docker), ("PATH", &path)],
+            None,
+        ),
+        (
+            "XDG_RUNTIME_DIR auth.json",
+            vec![],
+            vec![("XDG_RUNTIME_DIR", &runtime_dir)],
+            None,
+        ),
     ];
     let expected_auth = [
         "basic as ci (command-line flags)",
@@ -390,6 +424,8 @@ fn secrets_never_appear_in_any_output() {
         &format!("basic as ci (auth file {auth_file})"),
         &format!("basic as ci (docker config {docker_dir}/config.json)"),
         "basic as ci (credential helper docker-credential-batchprep-test)",
+        "basic as ci (credential helper docker-credential-batchprep-test)",
+        &format!("basic as ci (auth file {runtime_dir}/containers/auth.json)"),
     ];
     for ((name, flags, env, stdin), auth) in sources.iter().zip(expected_auth) {
         for format in ["human", "json", "sarif", "junit", "github", "azure"] {
