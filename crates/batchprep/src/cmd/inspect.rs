@@ -20,7 +20,7 @@ pub enum Format {
 /// Arguments of `batchprep inspect`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or docker://REF.
+    /// The image: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REF]` or `docker://REF`.
     #[arg(value_name = "IMAGE")]
     pub image: String,
     /// The platform to pick from a multi-platform image (os/arch[/variant]).
