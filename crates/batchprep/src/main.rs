@@ -6,6 +6,7 @@
 mod cmd;
 mod config;
 mod findings_args;
+mod image_open;
 mod network_args;
 mod report;
 
@@ -77,6 +78,12 @@ fn main() -> ExitCode {
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            .map(io::Error::kind)
+            // serde_json wraps the writer's error in its own.
+            .or_else(|| {
+                e.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            == Some(io::ErrorKind::BrokenPipe)
     })
 }

@@ -139,3 +139,62 @@ fn probes_with_the_pools_own_credentials() {
     );
     assert_eq!(code, 1, "{stderr}");
 }
+
+/// `inspect` and `lint` read registry images too; the layer-index cache fills on first use and
+/// `--no-cache` leaves it alone.
+#[test]
+fn inspect_and_lint_read_registry_images_with_and_without_the_cache() {
+    let registry = Registry::start(Auth::Anonymous, false);
+    registry.push("team/app:1.0");
+    let host = registry.host.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let image = format!("docker://{host}/team/app:1.0");
+    let run = |args: &[&str], cache: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_batchprep"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("XDG_CACHE_HOME", cache)
+            .env("BATCHPREP_INSECURE_REGISTRIES", &host)
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("BATCHPREP_NO_CACHE")
+            .output()
+            .unwrap()
+    };
+    let layers = |cache: &Path| {
+        std::fs::read_dir(cache.join("batchprep/layers"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let cached = dir.path().join("cache");
+    let out = run(&["inspect", &image, "--format", "json"], &cached);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["source"], image.as_str());
+    assert!(layers(&cached) > 0, "the layer index is cached");
+
+    let uncached = dir.path().join("nocache");
+    let out = run(&["inspect", &image, "--no-cache"], &uncached);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &["lint", &image, "--no-cache", "--format", "json"],
+        &uncached,
+    );
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(layers(&uncached), 0, "--no-cache writes no cache");
+}

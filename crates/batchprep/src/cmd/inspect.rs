@@ -35,6 +35,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// For a registry image, read every layer instead of the layer-index cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 fn parse_platform(s: &str) -> Result<Platform, String> {
@@ -123,7 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = OpenOptions {
         platform: args.platform.clone(),
     };
-    let image = batchprep_oci::open(&source, &options)
+    let image = crate::image_open::open(&source, &options, args.no_cache)
         .with_context(|| format!("cannot read image {source}"))?;
     let inspection = inspect(&image, &args.stat, &args.which);
     let mut out = std::io::stdout().lock();

@@ -64,6 +64,9 @@ pub struct Args {
     /// Print the container Batch would create (docker create line, argv, cwd, user) instead of linting.
     #[arg(long)]
     explain_run: bool,
+    /// For registry images, read every layer instead of the layer-index cache.
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     findings: FindingsArgs,
 }
@@ -103,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut containers = Vec::new();
     for job in &jobs {
         if !images.contains_key(&job.image_arg) {
-            let image = open_image(&config, &job.image_arg, &node)?;
+            let image = open_image(&config, &job.image_arg, &node, args.no_cache)?;
             images.insert(job.image_arg.clone(), image);
         }
         let image = &images[&job.image_arg];
@@ -204,7 +207,12 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
 }
 
 /// Opens an image argument, through `[images.local]` when the configuration maps it.
-fn open_image(config: &Config, arg: &str, node: &Platform) -> anyhow::Result<Image> {
+fn open_image(
+    config: &Config,
+    arg: &str,
+    node: &Platform,
+    no_cache: bool,
+) -> anyhow::Result<Image> {
     let local = config
         .file
         .images
@@ -214,11 +222,12 @@ fn open_image(config: &Config, arg: &str, node: &Platform) -> anyhow::Result<Ima
     let source_text = local.unwrap_or(arg);
     let source = ImageSource::parse(source_text).with_context(|| format!("image `{arg}`"))?;
     let open = |platform: &Platform| {
-        batchprep_oci::open(
+        crate::image_open::open(
             &source,
             &OpenOptions {
                 platform: platform.clone(),
             },
+            no_cache,
         )
     };
     match open(node) {
