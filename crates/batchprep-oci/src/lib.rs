@@ -7,6 +7,7 @@
 //! [`MergedFs::which`], [`MergedFs::removed_by`]). Layers from elsewhere (a registry) go through
 //! [`index_layer`] into a [`LayerIndex`], and [`MergedFs::from_layers`] merges them.
 
+mod config_json;
 pub mod digest;
 pub mod error;
 pub mod fs;

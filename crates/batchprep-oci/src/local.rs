@@ -14,8 +14,9 @@ use serde::Deserialize;
 
 use crate::{
     Error, ImageSource, MergedFs,
+    config_json::ConfigJson,
     digest::{Digest, verify},
-    image::{Image, ImageConfig, Layer, OpenOptions, Platform},
+    image::{Image, Layer, OpenOptions, Platform},
     layer::{Compression, LayerIndex, index_blob},
 };
 
@@ -230,43 +231,6 @@ struct ManifestJson {
 }
 
 #[derive(Debug, Deserialize)]
-struct ConfigJson {
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-    #[serde(default)]
-    config: Option<ContainerConfigJson>,
-    #[serde(default)]
-    rootfs: Option<RootFsJson>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContainerConfigJson {
-    #[serde(default)]
-    entrypoint: Option<Vec<String>>,
-    #[serde(default)]
-    cmd: Option<Vec<String>>,
-    #[serde(default)]
-    working_dir: Option<String>,
-    #[serde(default)]
-    user: Option<String>,
-    #[serde(default)]
-    env: Option<Vec<String>>,
-    #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RootFsJson {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct DockerArchiveManifest {
     config: String,
@@ -414,8 +378,8 @@ fn open_oci(
         source: source.to_string(),
         manifest_digest: manifest_digest.to_string(),
         config_digest: config_digest.to_string(),
-        platform: config_platform(&config),
-        config: image_config(config),
+        platform: config.platform(),
+        config: config.into_image_config(),
         layers,
         fs: MergedFs::from_layers(indexes),
     })
@@ -505,26 +469,6 @@ fn index_layers(store: &Store, jobs: &[LayerJob]) -> Result<Vec<LayerIndex>, Err
         })
         .collect();
     results.into_iter().collect()
-}
-
-fn config_platform(config: &ConfigJson) -> Platform {
-    Platform {
-        os: config.os.clone(),
-        architecture: config.architecture.clone(),
-        variant: config.variant.clone().filter(|v| !v.is_empty()),
-    }
-}
-
-fn image_config(config: ConfigJson) -> ImageConfig {
-    let c = config.config.unwrap_or_default();
-    ImageConfig {
-        entrypoint: c.entrypoint,
-        cmd: c.cmd,
-        working_dir: c.working_dir.filter(|w| !w.is_empty()),
-        user: c.user.filter(|u| !u.is_empty()),
-        env: c.env.unwrap_or_default(),
-        labels: c.labels.unwrap_or_default(),
-    }
 }
 
 /// The digest a docker-archive member's name carries (`<hex>.json`, `<hex>.tar`, `blobs/sha256/<hex>`).
@@ -671,8 +615,8 @@ fn open_docker_archive(
         source: source.to_string(),
         manifest_digest: config_digest.to_string(),
         config_digest: config_digest.to_string(),
-        platform: config_platform(&config),
-        config: image_config(config),
+        platform: config.platform(),
+        config: config.into_image_config(),
         layers,
         fs: MergedFs::from_layers(indexes),
     })

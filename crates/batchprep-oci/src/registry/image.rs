@@ -8,7 +8,6 @@
 //! exchanged by the probe's token flow, since `oci-client` only speaks Basic and bearer.
 
 use std::{
-    collections::BTreeMap,
     io::{self, Read},
     path::PathBuf,
     sync::Arc,
@@ -27,8 +26,8 @@ use super::{
     probe::{MANIFEST_ACCEPT, MAX_MANIFEST_BYTES},
 };
 use crate::{
-    Error, Image, ImageConfig, Layer, LayerIndex, MergedFs, OpenOptions, Platform, Reference,
-    index_layer,
+    Error, Image, Layer, LayerIndex, MergedFs, OpenOptions, Platform, Reference,
+    config_json::ConfigJson, index_layer,
 };
 
 /// How registry images are reached and cached.
@@ -147,35 +146,6 @@ struct ManifestJson {
     layers: Vec<Descriptor>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase")]
-struct RunConfig {
-    #[serde(default)]
-    entrypoint: Option<Vec<String>>,
-    #[serde(default)]
-    cmd: Option<Vec<String>>,
-    #[serde(default)]
-    working_dir: Option<String>,
-    #[serde(default)]
-    user: Option<String>,
-    #[serde(default)]
-    env: Option<Vec<String>>,
-    #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Deserialize)]
-struct ConfigJson {
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-    #[serde(default)]
-    config: Option<RunConfig>,
-}
-
 /// Opens a registry image for `options.platform`.
 pub fn open(
     reference: &Reference,
@@ -286,20 +256,8 @@ pub fn open(
             blob: format!("{source} config {}", config_desc.digest),
             source: e,
         })?;
-    let platform = Platform {
-        os: config.os.clone(),
-        architecture: config.architecture.clone(),
-        variant: config.variant.clone(),
-    };
-    let run = config.config.unwrap_or_default();
-    let image_config = ImageConfig {
-        entrypoint: run.entrypoint,
-        cmd: run.cmd,
-        working_dir: run.working_dir.filter(|w| !w.is_empty()),
-        user: run.user.filter(|u| !u.is_empty()),
-        env: run.env.unwrap_or_default(),
-        labels: run.labels.unwrap_or_default(),
-    };
+    let platform = config.platform();
+    let image_config = config.into_image_config();
 
     let mut layers = Vec::new();
     let mut indexes = Vec::new();

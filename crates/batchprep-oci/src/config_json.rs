@@ -1,0 +1,73 @@
+//! The image config blob (OCI image config / Docker image JSON) as both local sources and the registry
+//! read it: the platform and the runtime defaults batchprep models.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::{ImageConfig, Platform};
+
+/// The parts of an image config batchprep reads.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ConfigJson {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    config: Option<RunConfigJson>,
+    /// The uncompressed layer digests (docker-archive layers are checked against them).
+    #[serde(default)]
+    pub(crate) rootfs: Option<RootFsJson>,
+}
+
+/// `config` of an image config: what a runtime starts the container with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RunConfigJson {
+    #[serde(default)]
+    entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    cmd: Option<Vec<String>>,
+    #[serde(default)]
+    working_dir: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    env: Option<Vec<String>>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// `rootfs` of an image config.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RootFsJson {
+    #[serde(default)]
+    pub(crate) diff_ids: Vec<String>,
+}
+
+impl ConfigJson {
+    /// The image's platform (an empty variant is no variant).
+    pub(crate) fn platform(&self) -> Platform {
+        Platform {
+            os: self.os.clone(),
+            architecture: self.architecture.clone(),
+            variant: self.variant.clone().filter(|v| !v.is_empty()),
+        }
+    }
+
+    /// The runtime defaults; empty `WorkingDir` and `User` mean unset.
+    pub(crate) fn into_image_config(self) -> ImageConfig {
+        let c = self.config.unwrap_or_default();
+        ImageConfig {
+            entrypoint: c.entrypoint,
+            cmd: c.cmd,
+            working_dir: c.working_dir.filter(|w| !w.is_empty()),
+            user: c.user.filter(|u| !u.is_empty()),
+            env: c.env.unwrap_or_default(),
+            labels: c.labels.unwrap_or_default(),
+        }
+    }
+}
