@@ -288,53 +288,66 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     // Container rules for each (image, task) pair; without task files, each prefetched image as Batch
     // runs it with an empty command line.
     let pairs = container_pairs(&pools, &tasks)?;
-    let mut images: BTreeMap<String, Result<Image, String>> = BTreeMap::new();
+    let open_source = |source: &ImageSource| -> Result<Image, String> {
+        let options = OpenOptions {
+            platform: node.clone(),
+        };
+        match source {
+            ImageSource::Registry(r) => {
+                let access = RegistryAccess {
+                    credentials: stores
+                        .get(&r.registry)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::new(CredentialStore::anonymous())),
+                    insecure_registries: args.registry.insecure_registry.clone(),
+                    cert_dir: args.registry.cert_dir.clone(),
+                    cache_dir: if args.no_cache {
+                        None
+                    } else {
+                        default_cache_dir()
+                    },
+                };
+                batchprep_oci::registry::image::open(r, &options, &access)
+            }
+            local => batchprep_oci::open(local, &options),
+        }
+        .map_err(|e| format!("{e}"))
+    };
+    // The source of each image to read: a local copy, else the registry (unless offline, or the
+    // probe already found it not pullable, which the registry rules report).
+    let source_of = |reference: &Reference| -> Option<ImageSource> {
+        let key = reference.to_string();
+        match local.get(&key) {
+            Some(source) => Some(source.clone()),
+            None if args.offline || unpullable.contains(&key) => None,
+            None => Some(ImageSource::Registry(reference.clone())),
+        }
+    };
+    let mut wanted: Vec<(String, ImageSource)> = pairs
+        .iter()
+        .filter_map(|(r, _, _)| Some((r.to_string(), source_of(r)?)))
+        .collect();
+    wanted.sort_by(|a, b| a.0.cmp(&b.0));
+    wanted.dedup_by(|a, b| a.0 == b.0);
+    // Images are read in parallel: a registry image is mostly waiting on the network.
+    let mut images: BTreeMap<String, Result<Image, String>> = open_all(&wanted, &open_source);
     let mut linted = 0usize;
     for (reference, task, place) in &pairs {
         let key = reference.to_string();
-        if unpullable.contains(&key) && !local.contains_key(&key) {
+        if source_of(reference).is_none() {
+            if args.offline && !local.contains_key(&key) && !images.contains_key(&key) {
+                images.insert(key.clone(), Err("offline".into()));
+                findings.push(Finding::new(
+                    batchprep_lint::rules::coverage::image_not_inspected::NAME,
+                    format!("image {}", reference.familiar()),
+                    "--offline and no --local image given for it: the container rules did not run on this image",
+                ).with_fix(format!("pass --local {}=oci:DIR:TAG to lint the image you built", reference.familiar())));
+            }
             continue;
         }
-        let source = match local.get(&key) {
-            Some(source) => source.clone(),
-            None if args.offline => {
-                if !images.contains_key(&key) {
-                    images.insert(key.clone(), Err("offline".into()));
-                    findings.push(Finding::new(
-                        batchprep_lint::rules::coverage::image_not_inspected::NAME,
-                        format!("image {}", reference.familiar()),
-                        "--offline and no --local image given for it: the container rules did not run on this image",
-                    ).with_fix(format!("pass --local {}=oci:DIR:TAG to lint the image you built", reference.familiar())));
-                }
-                continue;
-            }
-            None => ImageSource::Registry(reference.clone()),
+        let Some(image) = images.get_mut(&key) else {
+            continue;
         };
-        let image = images.entry(key.clone()).or_insert_with(|| {
-            let options = OpenOptions {
-                platform: node.clone(),
-            };
-            match &source {
-                ImageSource::Registry(r) => {
-                    let access = RegistryAccess {
-                        credentials: stores
-                            .get(&r.registry)
-                            .cloned()
-                            .unwrap_or_else(|| Arc::new(CredentialStore::anonymous())),
-                        insecure_registries: args.registry.insecure_registry.clone(),
-                        cert_dir: args.registry.cert_dir.clone(),
-                        cache_dir: if args.no_cache {
-                            None
-                        } else {
-                            default_cache_dir()
-                        },
-                    };
-                    batchprep_oci::registry::image::open(r, &options, &access)
-                }
-                local => batchprep_oci::open(local, &options),
-            }
-            .map_err(|e| format!("{e}"))
-        });
         match image {
             Ok(image) => {
                 linted += 1;
@@ -578,6 +591,35 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
     pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     pairs.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     Ok(pairs)
+}
+
+/// Opens every image, at most eight at a time, keyed as given.
+fn open_all(
+    wanted: &[(String, ImageSource)],
+    open: &(dyn Fn(&ImageSource) -> Result<Image, String> + Sync),
+) -> BTreeMap<String, Result<Image, String>> {
+    const PARALLEL: usize = 8;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..PARALLEL.min(wanted.len()))
+            .map(|w| {
+                scope.spawn(move || {
+                    wanted
+                        .iter()
+                        .skip(w)
+                        .step_by(PARALLEL)
+                        .map(|(key, source)| (key.clone(), open(source)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// What the registry probe of one pool found.
