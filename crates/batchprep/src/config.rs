@@ -9,8 +9,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use batchprep_lint::{Level, Policy, policy::Ignore};
+use batchprep_oci::{ImageSource, Reference};
 use serde::Deserialize;
 
 /// The name looked for upward from the current directory.
@@ -87,6 +88,49 @@ impl Config {
             text,
             file,
         })
+    }
+
+    /// `[images.local]` plus `--local REF=SOURCE`, keyed by the normalised reference.
+    pub fn local_images(&self, flags: &[String]) -> anyhow::Result<BTreeMap<String, ImageSource>> {
+        let mut out = BTreeMap::new();
+        let from_config = self.file.images.iter().flat_map(|i| {
+            i.local
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone(), "[images.local]"))
+        });
+        let from_flags = flags.iter().map(|f| match f.split_once('=') {
+            Some((r, s)) => Ok((r.to_owned(), s.to_owned(), "--local")),
+            None => Err(anyhow::anyhow!(
+                "--local `{f}`: expected REF=TRANSPORT:PATH"
+            )),
+        });
+        for entry in from_config.map(Ok).chain(from_flags) {
+            let (reference, source, origin) = entry?;
+            let reference =
+                Reference::parse(&reference).with_context(|| format!("{origin} `{reference}`"))?;
+            let mut parsed =
+                ImageSource::parse(&source).with_context(|| format!("{origin} `{source}`"))?;
+            // Paths in the config file are relative to the file, like every path a config names.
+            let base = self
+                .path
+                .as_deref()
+                .and_then(Path::parent)
+                .filter(|_| origin == "[images.local]");
+            match &mut parsed {
+                ImageSource::OciLayout { dir: path, .. }
+                | ImageSource::OciArchive { file: path, .. }
+                | ImageSource::DockerArchive { file: path, .. } => {
+                    if let Some(base) = base.filter(|_| path.is_relative()) {
+                        *path = base.join(&*path);
+                    }
+                }
+                _ => bail!(
+                    "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)"
+                ),
+            }
+            out.insert(reference.to_string(), parsed);
+        }
+        Ok(out)
     }
 
     /// The policy the file sets.

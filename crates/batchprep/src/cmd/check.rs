@@ -187,7 +187,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         .node_platform
         .parse()
         .map_err(|e| anyhow::anyhow!("--node-platform `{}`: {e}", args.node_platform))?;
-    let local = local_images(&args.local, &config)?;
+    let local = config.local_images(&args.local)?;
 
     let (pool_file, pools) = read_pools(args.pool.as_deref(), &config, today)?;
     let tasks = read_tasks(&args.tasks)?;
@@ -414,52 +414,6 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             incomplete,
         },
     )
-}
-
-/// `[images.local]` plus `--local REF=SOURCE`, keyed by the normalised reference.
-fn local_images(
-    flags: &[String],
-    config: &Config,
-) -> anyhow::Result<BTreeMap<String, ImageSource>> {
-    let mut out = BTreeMap::new();
-    let from_config = config.file.images.iter().flat_map(|i| {
-        i.local
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone(), "[images.local]"))
-    });
-    let from_flags = flags.iter().map(|f| match f.split_once('=') {
-        Some((r, s)) => Ok((r.to_owned(), s.to_owned(), "--local")),
-        None => Err(anyhow::anyhow!(
-            "--local `{f}`: expected REF=TRANSPORT:PATH"
-        )),
-    });
-    for entry in from_config.map(Ok).chain(from_flags) {
-        let (reference, source, origin) = entry?;
-        let reference =
-            Reference::parse(&reference).with_context(|| format!("{origin} `{reference}`"))?;
-        let mut parsed =
-            ImageSource::parse(&source).with_context(|| format!("{origin} `{source}`"))?;
-        // Paths in the config file are relative to the file, like every path a config names.
-        let base = config
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .filter(|_| origin == "[images.local]");
-        match &mut parsed {
-            ImageSource::OciLayout { dir: path, .. }
-            | ImageSource::OciArchive { file: path, .. }
-            | ImageSource::DockerArchive { file: path, .. } => {
-                if let Some(base) = base.filter(|_| path.is_relative()) {
-                    *path = base.join(&*path);
-                }
-            }
-            _ => bail!(
-                "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)"
-            ),
-        }
-        out.insert(reference.to_string(), parsed);
-    }
-    Ok(out)
 }
 
 fn read_pools(

@@ -213,14 +213,15 @@ fn open_image(
     node: &Platform,
     no_cache: bool,
 ) -> anyhow::Result<Image> {
-    let local = config
-        .file
-        .images
-        .as_ref()
-        .and_then(|i| i.local.get(arg))
-        .map(String::as_str);
-    let source_text = local.unwrap_or(arg);
-    let source = ImageSource::parse(source_text).with_context(|| format!("image `{arg}`"))?;
+    // The same mapping as `check`: keys are normalised references, paths relative to the config file.
+    let local = config.local_images(&[])?;
+    let mapped = batchprep_oci::Reference::parse(arg)
+        .ok()
+        .and_then(|r| local.get(&r.to_string()).cloned());
+    let source = match mapped {
+        Some(source) => source,
+        None => ImageSource::parse(arg).with_context(|| format!("image `{arg}`"))?,
+    };
     let open = |platform: &Platform| {
         crate::image_open::open(
             &source,
