@@ -1,5 +1,5 @@
-//! The image config blob (OCI image config / Docker image JSON) as both local sources and the registry
-//! read it: the platform and the runtime defaults batchprep models.
+//! The JSON documents of an image as both local sources and the registry read them: descriptors of
+//! indexes and manifests, and the image config blob (platform and the runtime defaults batchprep models).
 
 use std::collections::BTreeMap;
 
@@ -68,6 +68,41 @@ impl ConfigJson {
             user: c.user.filter(|u| !u.is_empty()),
             env: c.env.unwrap_or_default(),
             labels: c.labels.unwrap_or_default(),
+        }
+    }
+}
+
+/// A content descriptor of an index or manifest.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    pub(crate) media_type: String,
+    pub(crate) digest: String,
+    #[serde(default)]
+    pub(crate) size: u64,
+    #[serde(default)]
+    pub(crate) platform: Option<PlatformJson>,
+    #[serde(default)]
+    pub(crate) annotations: BTreeMap<String, String>,
+}
+
+/// The platform of an index entry.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PlatformJson {
+    #[serde(default)]
+    pub(crate) os: String,
+    #[serde(default)]
+    pub(crate) architecture: String,
+    #[serde(default)]
+    pub(crate) variant: Option<String>,
+}
+
+impl PlatformJson {
+    pub(crate) fn platform(&self) -> Platform {
+        Platform {
+            os: self.os.clone(),
+            architecture: self.architecture.clone(),
+            variant: self.variant.clone().filter(|v| !v.is_empty()),
         }
     }
 }

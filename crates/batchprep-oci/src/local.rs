@@ -3,7 +3,7 @@
 //! their members are located once and then read in place with a seek.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     fs::File,
     io::{Read, Seek, SeekFrom},
     path::{Path, PathBuf},
@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::{
     Error, ImageSource, MergedFs,
-    config_json::ConfigJson,
+    config_json::{ConfigJson, Descriptor, PlatformJson},
     digest::{Digest, verify},
     image::{Image, Layer, OpenOptions, Platform},
     layer::{Compression, LayerIndex, index_blob},
@@ -180,39 +180,6 @@ fn member_name(path: &str, base: &str) -> String {
 
 fn blob_name(digest: &Digest) -> String {
     format!("blobs/{}/{}", digest.algorithm.name(), digest.hex)
-}
-
-#[derive(Debug, Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    size: u64,
-    #[serde(default)]
-    platform: Option<PlatformJson>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PlatformJson {
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-impl PlatformJson {
-    fn platform(&self) -> Platform {
-        Platform {
-            os: self.os.clone(),
-            architecture: self.architecture.clone(),
-            variant: self.variant.clone().filter(|v| !v.is_empty()),
-        }
-    }
 }
 
 /// An OCI index or manifest, or their Docker counterparts: the fields we read of either.

@@ -26,8 +26,9 @@ use super::{
     probe::{MANIFEST_ACCEPT, MAX_MANIFEST_BYTES},
 };
 use crate::{
-    Error, Image, Layer, LayerIndex, MergedFs, OpenOptions, Platform, Reference,
-    config_json::ConfigJson, index_layer,
+    Error, Image, Layer, LayerIndex, MergedFs, OpenOptions, Reference,
+    config_json::{ConfigJson, Descriptor},
+    index_layer,
 };
 
 /// How registry images are reached and cached.
@@ -116,25 +117,6 @@ impl From<oci_client::errors::OciDistributionError> for PullError {
 }
 
 #[derive(Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    size: u64,
-    #[serde(default)]
-    platform: Option<PlatformJson>,
-}
-
-#[derive(Deserialize)]
-struct PlatformJson {
-    os: String,
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-#[derive(Deserialize)]
 struct ManifestJson {
     #[serde(rename = "mediaType", default)]
     media_type: Option<String>,
@@ -203,11 +185,7 @@ pub fn open(
         let mut chosen = None;
         for entry in &entries {
             let Some(p) = &entry.platform else { continue };
-            let have = Platform {
-                os: p.os.clone(),
-                architecture: p.architecture.clone(),
-                variant: p.variant.clone(),
-            };
+            let have = p.platform();
             if have.os == "unknown" {
                 continue;
             }
