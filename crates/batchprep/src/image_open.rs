@@ -2,7 +2,7 @@
 //! registry client with the credentials and settings of the environment, and `--no-cache`.
 
 use batchprep_oci::{
-    Error, Image, ImageSource, OpenOptions,
+    Error, Image, ImageSource, OpenOptions, Platform,
     registry::image::{RegistryAccess, open as open_registry},
 };
 
@@ -17,5 +17,28 @@ pub fn open(source: &ImageSource, options: &OpenOptions, no_cache: bool) -> Resu
             open_registry(reference, options, &access)
         }
         local => batchprep_oci::open(local, options),
+    }
+}
+
+/// Opens an image for nodes of platform `node` with `open`. An index without the nodes' platform is
+/// a finding (platform-mismatch), not a read error: the image's first platform is read instead, so
+/// the rules see what the nodes would be handed.
+pub fn open_for_node(
+    node: &Platform,
+    open: impl Fn(&Platform) -> Result<Image, Error>,
+) -> Result<Image, Error> {
+    match open(node) {
+        Err(Error::PlatformNotFound { available, .. }) if available != "no platforms" => {
+            match available
+                .split(", ")
+                .next()
+                .unwrap_or_default()
+                .parse::<Platform>()
+            {
+                Ok(first) => open(&first),
+                Err(_) => open(node),
+            }
+        }
+        other => other,
     }
 }

@@ -7,6 +7,7 @@ mod cmd;
 mod config;
 mod findings_args;
 mod image_open;
+mod input;
 mod network_args;
 mod report;
 

@@ -176,8 +176,7 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for file in &args.task {
         let name = file.display().to_string();
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read task file {name}"))?;
+        let text = crate::input::read(file, "task file")?;
         let found = parse_task_file(&name, &text)?;
         let index = std::rc::Rc::new(PointerIndex::build(&text));
         for (n, t) in found.into_iter().enumerate() {
@@ -222,7 +221,7 @@ fn open_image(
         Some(source) => source,
         None => ImageSource::parse(arg).with_context(|| format!("image `{arg}`"))?,
     };
-    let open = |platform: &Platform| {
+    crate::image_open::open_for_node(node, |platform| {
         crate::image_open::open(
             &source,
             &OpenOptions {
@@ -230,58 +229,20 @@ fn open_image(
             },
             no_cache,
         )
-    };
-    match open(node) {
-        // An index without the nodes' platform is a finding (platform-mismatch), not a read error:
-        // lint the first platform it has.
-        Err(batchprep_oci::Error::PlatformNotFound { available, .. })
-            if available != "no platforms" =>
-        {
-            let first: Platform = available
-                .split(", ")
-                .next()
-                .unwrap_or_default()
-                .parse()
-                .with_context(|| format!("image `{arg}`"))?;
-            open(&first).with_context(|| format!("image `{arg}`"))
-        }
-        other => other.with_context(|| format!("image `{arg}`")),
-    }
+    })
+    .with_context(|| format!("image `{arg}`"))
 }
 
-/// Points a finding at the part of the task file it is about.
+/// Points a finding at the field of the task it is about.
 fn locate(f: Finding, file: &std::path::Path, index: &PointerIndex, task: &str) -> Finding {
-    use batchprep_lint::rules::container as c;
-    let name = f.name.as_str();
-    let member = if [
-        c::gpus_run_option::NAME,
-        c::runtime_run_option::NAME,
-        c::redundant_rm_option::NAME,
-        c::relative_workdir_option::NAME,
-    ]
-    .contains(&name)
-    {
-        "/containerSettings/containerRunOptions"
-    } else if [
-        c::relative_entrypoint::NAME,
-        c::workdir_relative_argument::NAME,
-        c::entrypoint_swallows_command_line::NAME,
-        c::nothing_to_run::NAME,
-        c::executable_not_found::NAME,
-    ]
-    .contains(&name)
-    {
-        "/commandLine"
-    } else {
-        "/containerSettings/imageName"
-    };
-    let pointer = format!("{task}{member}");
-    let pos = index.position(&pointer);
-    f.at(Location {
-        file: file.to_path_buf(),
-        pointer,
-        line: pos.line,
-        column: pos.column,
+    f.in_task(task, |pointer| {
+        let pos = index.position(pointer);
+        Location {
+            file: file.to_path_buf(),
+            pointer: pointer.to_owned(),
+            line: pos.line,
+            column: pos.column,
+        }
     })
 }
 

@@ -5,9 +5,7 @@
 //! findings, and the shared findings flags render them. An outcome the probe could not decide
 //! (`unreachable`, `tls-error`, `error`) makes the run exit 2.
 
-use std::{
-    fmt::Write as _, io::Read as _, path::PathBuf, process::ExitCode, sync::Arc, time::Duration,
-};
+use std::{fmt::Write as _, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use batchprep_lint::rules::registry::{self as rules, PoolPulls};
@@ -59,6 +57,20 @@ pub struct RegistryArgs {
 impl RegistryArgs {
     /// The credential store: these flags first, then auth.json and Docker's config.
     pub fn credentials(&self) -> anyhow::Result<CredentialStore> {
+        let explicit = self.explicit_credential()?;
+        Ok(CredentialStore::load(
+            &CredentialPaths::from_env(),
+            explicit,
+        )?)
+    }
+
+    /// The credential of `--creds` or `--username`/`--password-stdin`, resolved once per run:
+    /// standard input is read the first time and the answer kept for every registry after.
+    fn explicit_credential(&self) -> anyhow::Result<Option<Credential>> {
+        static RESOLVED: std::sync::OnceLock<Option<Credential>> = std::sync::OnceLock::new();
+        if let Some(resolved) = RESOLVED.get() {
+            return Ok(resolved.clone());
+        }
         let explicit = match (&self.creds, &self.username) {
             (Some(creds), _) => {
                 let (user, password) = creds
@@ -68,10 +80,7 @@ impl RegistryArgs {
                 Some(Credential::from_flags(user, Secret::new(password)))
             }
             (None, Some(user)) => {
-                let mut password = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut password)
-                    .context("cannot read the password from stdin")?;
+                let password = crate::input::read_stdin("--password-stdin")?;
                 let password = password.trim_end_matches(['\n', '\r']).to_owned();
                 if password.is_empty() {
                     bail!("--password-stdin: stdin was empty");
@@ -80,10 +89,7 @@ impl RegistryArgs {
             }
             (None, None) => None,
         };
-        Ok(CredentialStore::load(
-            &CredentialPaths::from_env(),
-            explicit,
-        )?)
+        Ok(RESOLVED.get_or_init(|| explicit).clone())
     }
 
     /// Probe options from these flags.
@@ -222,7 +228,7 @@ fn check(mut args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     }
     let mut extra = Extra {
         human: human(&results),
-        incomplete: results.iter().any(|r| r.outcome.is_inconclusive()),
+        errors: crate::report::probe_errors(&results),
         ..Extra::default()
     };
     extra

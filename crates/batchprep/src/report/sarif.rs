@@ -2,10 +2,11 @@
 
 use std::io::{self, Write};
 
+use super::CheckError;
 use batchprep_lint::{Report, Severity, catalog};
 use serde_json::{Value, json};
 
-pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io::Result<()> {
     let rules: Vec<Value> = catalog()
         .iter()
         .map(|d| {
@@ -62,6 +63,14 @@ pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                 "informationUri": "https://github.com/batchprep/batchprep",
                 "rules": rules,
             }},
+            "invocations": [{
+                "executionSuccessful": errors.is_empty(),
+                "toolExecutionNotifications": errors.iter().map(|e| json!({
+                    "level": "error",
+                    "message": { "text": e.to_string() },
+                    "locations": [{ "logicalLocations": [{ "fullyQualifiedName": e.subject }] }],
+                })).collect::<Vec<_>>(),
+            }],
             "results": results,
         }],
     });

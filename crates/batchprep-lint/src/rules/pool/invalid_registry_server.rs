@@ -1,10 +1,13 @@
 //! `registryServer` must be a registry host (`myacr.azurecr.io`, `docker.io`), not a URL or a web site.
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "invalid-registry-server";
+/// The rule.
+pub const RULE: Rule = Rule::new("invalid-registry-server", &[Fact::Pool]);
 
 /// Web front ends people paste instead of the registry host.
 const WEB_HOSTS: &[&str] = &[
@@ -41,7 +44,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         };
         out.push(
             f.finding(
-                NAME,
+                RULE,
                 server,
                 format!("`registryServer` `{}` {problem}", server.value),
             )

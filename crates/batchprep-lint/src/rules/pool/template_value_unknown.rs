@@ -2,15 +2,18 @@
 //! evaluate): said plainly, so nobody mistakes "not checked" for "passed".
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "template-value-unknown";
+/// The rule.
+pub const RULE: Rule = Rule::new("template-value-unknown", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     for (pointer, expr) in &f.pool.unknowns {
         out.push(
-            f.finding_at(NAME, pointer, format!("`{expr}` is not known before deployment; checks that need this value were skipped"))
+            f.finding_at(RULE, pointer, format!("`{expr}` is not known before deployment; checks that need this value were skipped"))
                 .with_fix("give the parameter a `defaultValue`, or check the compiled template with the value filled in"),
         );
     }
