@@ -675,3 +675,27 @@ fn dash_reads_each_file_argument_from_stdin() {
         ]))
     );
 }
+
+#[test]
+fn one_spelling_of_format_and_platform_across_commands() {
+    let format = batchprep(&["rules", "--format", "json"]);
+    assert_eq!(format.status.code(), Some(0));
+    assert_eq!(stdout(&format), stdout(&batchprep(&["rules", "--json"])));
+    let catalog: serde_json::Value = serde_json::from_str(&stdout(&format)).unwrap();
+    assert_eq!(
+        catalog.as_array().unwrap().len(),
+        batchprep_lint::catalog().len()
+    );
+    // `--platform` names the nodes' platform in lint and check as in inspect.
+    let mut args = EXAMPLE.to_vec();
+    args.extend(["--platform", "linux/arm64", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&batchprep(&args))).unwrap();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "platform-mismatch"),
+        "{doc}"
+    );
+}

@@ -79,7 +79,12 @@ pub struct Args {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Platform of the pool's nodes.
-    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        default_value = "linux/amd64",
+        visible_alias = "platform"
+    )]
     pub node_platform: String,
     /// The day support windows are measured from (`YYYY-MM-DD`; default today).
     #[arg(long, value_name = "DATE", hide = true, env = "BATCHPREP_TODAY")]

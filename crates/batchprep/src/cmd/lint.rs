@@ -59,7 +59,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     task: Vec<PathBuf>,
     /// The platform of the pool's nodes.
-    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        default_value = "linux/amd64",
+        visible_alias = "platform"
+    )]
     node_platform: String,
     /// Print the container Batch would create (docker create line, argv, cwd, user) instead of linting.
     #[arg(long)]
