@@ -1,21 +1,19 @@
-//! Opening an image for `inspect` and `lint`: local transports in place, registry images through the
-//! registry client with the credentials and settings of the environment, and `--no-cache`.
+//! Opening an image for `inspect`, `lint` and `check`: local transports in place, registry images
+//! through the registry client with the run's one registry setting (flags > environment > config).
 
 use batchprep_oci::{
     Error, Image, ImageSource, OpenOptions, Platform,
     registry::image::{RegistryAccess, open as open_registry},
 };
 
-/// Opens `source`; for a registry image, `no_cache` reads every layer instead of the layer-index cache.
-pub fn open(source: &ImageSource, options: &OpenOptions, no_cache: bool) -> Result<Image, Error> {
+/// Opens `source`; a registry image with the registry settings of the run (`access`).
+pub fn open(
+    source: &ImageSource,
+    options: &OpenOptions,
+    access: &RegistryAccess,
+) -> Result<Image, Error> {
     match source {
-        ImageSource::Registry(reference) => {
-            let mut access = RegistryAccess::from_env()?;
-            if no_cache {
-                access.cache_dir = None;
-            }
-            open_registry(reference, options, &access)
-        }
+        ImageSource::Registry(reference) => open_registry(reference, options, access),
         local => batchprep_oci::open(local, options),
     }
 }

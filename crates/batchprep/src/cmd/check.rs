@@ -158,8 +158,9 @@ struct TaskPlace {
 }
 
 /// Runs the command.
-pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
+    args.registry.with_config(&config)?;
     let today = match &args.today {
         Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
         None => Date::today(),
@@ -275,6 +276,13 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     // Container rules for each (image, task) pair; without task files, each prefetched image as Batch
     // runs it with an empty command line.
     let pairs = container_pairs(&pools, &tasks)?;
+    // Local images never reach a registry.
+    let anonymous = RegistryAccess {
+        credentials: Arc::new(CredentialStore::anonymous()),
+        insecure_registries: Vec::new(),
+        cert_dir: None,
+        cache_dir: None,
+    };
     let open_source = |source: &ImageSource| -> Result<Image, String> {
         crate::image_open::open_for_node(&node, |platform| {
             let options = OpenOptions {
@@ -295,9 +303,9 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
                             default_cache_dir()
                         },
                     };
-                    batchprep_oci::registry::image::open(r, &options, &access)
+                    crate::image_open::open(source, &options, &access)
                 }
-                local => batchprep_oci::open(local, &options),
+                local => crate::image_open::open(local, &options, &anonymous),
             }
         })
         .map_err(|e| format!("{e}"))

@@ -72,6 +72,9 @@ pub struct Args {
     /// For registry images, read every layer instead of the layer-index cache.
     #[arg(long)]
     no_cache: bool,
+    /// Registry transport and credentials.
+    #[command(flatten)]
+    registry: crate::cmd::registry::RegistryArgs,
     #[command(flatten)]
     findings: FindingsArgs,
 }
@@ -98,8 +101,10 @@ struct Job {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
+    args.registry.with_config(&config)?;
+    let access = args.registry.access(args.no_cache)?;
     let node: Platform = args
         .node_platform
         .parse()
@@ -111,7 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut containers = Vec::new();
     for job in &jobs {
         if !images.contains_key(&job.image_arg) {
-            let image = open_image(&config, &job.image_arg, &node, args.no_cache)?;
+            let image = open_image(&config, &job.image_arg, &node, &access)?;
             images.insert(job.image_arg.clone(), image);
         }
         let image = &images[&job.image_arg];
@@ -215,7 +220,7 @@ fn open_image(
     config: &Config,
     arg: &str,
     node: &Platform,
-    no_cache: bool,
+    access: &batchprep_oci::registry::image::RegistryAccess,
 ) -> anyhow::Result<Image> {
     // The same mapping as `check`: keys are normalised references, paths relative to the config file.
     let local = config.local_images(&[])?;
@@ -232,7 +237,7 @@ fn open_image(
             &OpenOptions {
                 platform: platform.clone(),
             },
-            no_cache,
+            access,
         )
     })
     .with_context(|| format!("image `{arg}`"))
