@@ -10,9 +10,11 @@
 mod config_json;
 pub mod digest;
 pub mod error;
+pub mod exec;
 pub mod fs;
 pub mod image;
 pub mod layer;
+pub mod loader;
 mod local;
 pub mod reference;
 pub mod registry;
