@@ -1,18 +1,23 @@
 //! Ground truth for `batchprep lint`: every container rule has a fixture image that fails in a real
-//! runtime and a close twin that works. Each is run in podman + runc the way Batch runs a task
-//! (task working directory bind-mounted from the node, the task user's uid, the run options among
-//! the create flags, the command line as the container command), and lint's verdict (some finding
-//! at warning or error, or none) must match what happened (the intended program printed its
-//! marker and exited 0, or not).
+//! runtime and a close twin that works. The oracle is Moby (Docker Engine), what Azure Batch nodes
+//! run: a private dockerd for this test binary, each fixture loaded into it once, and each task run
+//! the way Batch runs it (`docker create` with the task working directory bind-mounted from the
+//! node, the task user's uid, the run options among the create flags, the command line as the
+//! container command, `--network none`; then `docker start -a`). lint's verdict (some finding at
+//! warning or error, or none) must match what happened (the intended program printed its marker
+//! and exited 0, or not). podman + runc runs every case too, as a second oracle: where it
+//! disagrees with Moby the case says so ([`PODMAN_DIFFERS`]).
 //!
-//! Needs root, podman, runc and umoci (scripts/install-test-deps); a missing tool fails the test.
+//! Needs root, docker.io (dockerd, containerd, docker), skopeo, podman, runc, umoci and gcc
+//! (scripts/install-test-deps); a missing tool fails the test.
 
 use std::{
+    collections::HashSet,
     fs,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::Command,
-    sync::Mutex,
+    process::{Command, Stdio},
+    sync::{Mutex, OnceLock},
 };
 
 use batchprep_testkit::{BuiltImage, ImageBuilder};
@@ -109,13 +114,17 @@ fn lint(image: &BuiltImage, t: Task<'_>) -> Vec<String> {
         .collect()
 }
 
-/// The runtime's outcome: whether the intended program ran and exited 0, and what podman said.
-fn run(image: &BuiltImage, t: Task<'_>) -> (bool, String) {
-    // The node root Batch mounts, with the task working directory in it, searchable by the task user.
+/// The node root Batch mounts, with the task working directory in it, searchable by the task user.
+fn node_root(image: &BuiltImage) -> PathBuf {
     let node = image.layout.parent().unwrap().join("node");
     fs::create_dir_all(node.join(TASK_WD.trim_start_matches("/mnt/batch/"))).unwrap();
     chmod_tree(&node);
-    let nofile = String::from_utf8(
+    node
+}
+
+/// The hard open-files limit, which Batch's nodes pass on to containers.
+fn nofile() -> String {
+    String::from_utf8(
         Command::new("sh")
             .args(["-c", "ulimit -Hn"])
             .output()
@@ -124,7 +133,156 @@ fn run(image: &BuiltImage, t: Task<'_>) -> (bool, String) {
     )
     .unwrap()
     .trim()
-    .to_owned();
+    .to_owned()
+}
+
+/// A private dockerd for this test binary, on its own data root, exec root and socket.
+struct Moby {
+    host: String,
+    /// Images already loaded, by name.
+    loaded: Mutex<HashSet<String>>,
+}
+
+static MOBY: OnceLock<Moby> = OnceLock::new();
+
+/// Starts the dockerd (once): a watcher shell stops it by its pid when this test binary is gone.
+fn moby() -> &'static Moby {
+    MOBY.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moby-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let d = dir.display();
+        let me = std::process::id();
+        let script = format!(
+            "dockerd --data-root {d}/root --exec-root {d}/exec -H unix://{d}/sock --pidfile {d}/pid \\
+             --bridge=none --iptables=false --ip-masq=false >{d}/log 2>&1 & dpid=$!
+             echo $dpid >{d}/started
+             while kill -0 {me} 2>/dev/null && kill -0 $dpid 2>/dev/null; do sleep 1; done
+             kill $dpid 2>/dev/null; wait $dpid; rm -rf {d}/exec"
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start dockerd ({e}): install docker.io with scripts/install-test-deps"));
+        let host = format!("unix://{d}/sock");
+        // Ready when it answers; given up only when it has exited.
+        loop {
+            let ok = Command::new("docker")
+                .args(["-H", &host, "version"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                break;
+            }
+            let started = fs::read_to_string(dir.join("started")).unwrap_or_default();
+            let pid = started.trim();
+            if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+                panic!(
+                    "dockerd exited:\n{}",
+                    fs::read_to_string(dir.join("log")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Moby {
+            host,
+            loaded: Mutex::new(HashSet::new()),
+        }
+    })
+}
+
+impl Moby {
+    fn docker(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker")
+            .args(["-H", &self.host])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run docker ({e}): install docker.io"))
+    }
+
+    /// Loads the fixture's OCI layout into the daemon (once) and returns its name.
+    fn load(&self, image: &BuiltImage) -> String {
+        let dir = image.layout.parent().unwrap().file_name().unwrap();
+        let name = format!(
+            "batchprep-runtime/{}:{}",
+            dir.to_string_lossy().to_lowercase(),
+            image.tag
+        );
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if loaded.insert(name.clone()) {
+            batchprep_testkit::run(
+                "skopeo",
+                &[
+                    "copy",
+                    "-q",
+                    "--dest-daemon-host",
+                    &self.host,
+                    &image.reference(),
+                    &format!("docker-daemon:{name}"),
+                ],
+            );
+        }
+        name
+    }
+}
+
+/// Moby's outcome: whether the intended program ran and exited 0, and what docker said.
+fn run_moby(image: &BuiltImage, t: Task<'_>) -> (bool, String) {
+    let moby = moby();
+    let name = moby.load(image);
+    let node = node_root(image);
+    let nofile = nofile();
+    let mut args: Vec<String> = vec![
+        "create".into(),
+        "--network=none".into(),
+        format!("--ulimit=nofile={nofile}:{nofile}"),
+        "--ulimit=nproc=4096:4096".into(),
+        format!("--volume={}:/mnt/batch", node.display()),
+        format!("--workdir={TASK_WD}"),
+        "--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".into(),
+        format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"),
+    ];
+    if !t.admin {
+        args.push(format!("--user={TASK_USER}"));
+    }
+    args.extend(shlex::split(t.run_options).unwrap());
+    args.push(name);
+    args.extend(shlex::split(t.command_line).unwrap());
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let created = moby.docker(&words);
+    let mut said = format!(
+        "docker {} -> {}\n{}",
+        args.join(" "),
+        created.status,
+        String::from_utf8_lossy(&created.stderr)
+    );
+    if !created.status.success() {
+        return (false, said);
+    }
+    let id = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    let started = moby.docker(&["start", "-a", &id]);
+    let stdout = String::from_utf8_lossy(&started.stdout);
+    said.push_str(&format!(
+        "docker start -a -> {}\nstdout: {stdout}\nstderr: {}",
+        started.status,
+        String::from_utf8_lossy(&started.stderr)
+    ));
+    let _ = moby.docker(&["rm", "-f", &id]);
+    (
+        started.status.success() && stdout.lines().any(|l| l == MARKER),
+        said,
+    )
+}
+
+/// podman's outcome: whether the intended program ran and exited 0, and what podman said.
+fn run_podman(image: &BuiltImage, t: Task<'_>) -> (bool, String) {
+    let node = node_root(image);
+    let nofile = nofile();
     let mut args: Vec<String> = [
         "120",
         "podman",
@@ -196,24 +354,44 @@ fn chmod_tree(dir: &Path) {
     }
 }
 
-/// The failing fixture must fail in podman and be flagged by `rule`; the twin must run and be clean.
+/// Cases where podman does not do what Moby does: (rule, which fixture, what podman does instead).
+const PODMAN_DIFFERS: &[(&str, &str, &str)] = &[(
+    "workdir-missing",
+    "working",
+    "refuses a `--workdir` the image does not have, which Moby creates",
+)];
+
+/// Runs one fixture in both runtimes: Moby's outcome, checked against podman's.
+fn run(rule: &str, which: &str, image: &BuiltImage, t: Task<'_>) -> (bool, String) {
+    let (ran, said) = run_moby(image, t);
+    let (podman_ran, podman_said) = run_podman(image, t);
+    let known = PODMAN_DIFFERS
+        .iter()
+        .any(|(r, w, _)| *r == rule && *w == which);
+    assert_eq!(
+        podman_ran != ran,
+        known,
+        "podman and Moby {} on the {which} fixture of {rule}:\n{said}\n{podman_said}",
+        if known { "now agree" } else { "disagree" }
+    );
+    (ran, said)
+}
+
+/// The failing fixture must fail on Moby and be flagged by `rule`; the twin must run and be clean.
 fn pair(rule: &str, failing: (&BuiltImage, Task<'_>), working: (&BuiltImage, Task<'_>)) {
-    let (ran, said) = run(failing.0, failing.1);
+    let (ran, said) = run(rule, "failing", failing.0, failing.1);
     let flagged = lint(failing.0, failing.1);
     assert!(
         !ran,
-        "the failing fixture of {rule} worked in the runtime:\n{said}"
+        "the failing fixture of {rule} worked on Moby:\n{said}"
     );
     assert!(
         flagged.iter().any(|r| r == rule),
         "{rule} did not fire on its failing fixture: {flagged:?}\n{said}"
     );
-    let (ran, said) = run(working.0, working.1);
+    let (ran, said) = run(rule, "working", working.0, working.1);
     let flagged = lint(working.0, working.1);
-    assert!(
-        ran,
-        "the working twin of {rule} failed in the runtime:\n{said}"
-    );
+    assert!(ran, "the working twin of {rule} failed on Moby:\n{said}");
     assert_eq!(
         flagged,
         Vec::<String>::new(),
@@ -430,7 +608,7 @@ fn relative_workdir_option() {
 fn redundant_rm_option_is_a_note_and_runs() {
     let image = base("rm").build();
     let t = task("/app/run.sh").options("--rm");
-    let (ran, said) = run(&image, t);
+    let (ran, said) = run("redundant-rm-option", "working", &image, t);
     assert!(ran, "{said}");
     assert_eq!(lint(&image, t), Vec::<String>::new());
     let out = Command::new(env!("CARGO_BIN_EXE_batchprep"))
@@ -465,5 +643,224 @@ fn unexpanded_variable() {
             &image,
             task("/bin/sh -c '/app/in-dir.sh $AZ_BATCH_TASK_WORKING_DIR'"),
         ),
+    );
+}
+
+/// Compiles `source` (C) with gcc and `flags` into `name` under the suite's scratch dir.
+fn gcc(name: &str, source: &str, flags: &[&str]) -> Vec<u8> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("runtime-gcc");
+    fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(format!("{name}.c"));
+    fs::write(&src, source).unwrap();
+    let out = dir.join(name);
+    let status = Command::new("gcc")
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .args(flags)
+        .current_dir(&dir)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("cannot run gcc ({e}): install it with scripts/install-test-deps")
+        });
+    assert!(status.success(), "gcc {name} failed");
+    fs::read(out).unwrap()
+}
+
+const HELLO_C: &str = "#include <stdio.h>\nint main(void){puts(\"BATCHPREP-RAN\");return 0;}\n";
+
+/// A program that needs `libbp.so.1` (and the library itself, built beside it).
+fn libbp() -> (Vec<u8>, Vec<u8>) {
+    let lib = gcc(
+        "libbp.so.1",
+        "int bp(void){return 0;}\n",
+        &["-shared", "-fPIC", "-Wl,-soname,libbp.so.1"],
+    );
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("runtime-gcc");
+    let prog = gcc(
+        "needs-bp",
+        "#include <stdio.h>\nint bp(void);\nint main(void){puts(\"BATCHPREP-RAN\");return bp();}\n",
+        &[&format!("-L{}", dir.display()), "-l:libbp.so.1"],
+    );
+    (prog, lib)
+}
+
+/// An image of BusyBox alone (`busybox-static`), its applets as symlinks.
+fn busybox(name: &str) -> ImageBuilder {
+    let mut b = ImageBuilder::new(&scratch(name))
+        .file("/bin/busybox", 0o755, &fs::read("/bin/busybox").unwrap())
+        .dir("/usr/bin", 0o755)
+        .dir("/app", 0o755)
+        .file("/app/run.sh", 0o755, SCRIPT)
+        .config(|c| c.workdir("/app"));
+    for applet in ["/bin/sh", "/bin/echo", "/usr/bin/env"] {
+        b = b.symlink(applet, "/bin/busybox");
+    }
+    b
+}
+
+#[test]
+fn exec_format_error_text_without_shebang_and_empty_file() {
+    let image = base("exec-format-error")
+        .file("/app/notes", 0o755, b"echo BATCHPREP-RAN\n")
+        .file("/app/empty", 0o755, b"")
+        .build();
+    pair(
+        "exec-format-error",
+        (&image, task("/app/notes")),
+        (&image, task("/bin/sh /app/notes")),
+    );
+    pair(
+        "exec-format-error",
+        (&image, task("/app/empty")),
+        (&image, task("/app/run.sh")),
+    );
+}
+
+#[test]
+fn elf_architecture_mismatch_inside_an_amd64_image() {
+    let image = base("elf-arch")
+        .file("/app/prog", 0o755, &aarch64_exit0())
+        .file(
+            "/app/hello",
+            0o755,
+            &gcc("hello-static", HELLO_C, &["-static"]),
+        )
+        .build();
+    pair(
+        "elf-architecture-mismatch",
+        (&image, task("/app/prog")),
+        (&image, task("/app/hello")),
+    );
+}
+
+#[test]
+fn elf_loader_missing_on_a_busybox_image() {
+    let hello = gcc("hello-dynamic", HELLO_C, &[]);
+    let without = busybox("loader-missing")
+        .file("/app/hello", 0o755, &hello)
+        .build();
+    let with = base("loader-present")
+        .file("/app/hello", 0o755, &hello)
+        .build();
+    pair(
+        "elf-loader-missing",
+        (&without, task("/app/hello")),
+        (&with, task("/app/hello")),
+    );
+}
+
+#[test]
+fn shared_library_missing_and_found_on_the_default_path() {
+    let (prog, lib) = libbp();
+    let elsewhere = base("library-elsewhere")
+        .file("/app/needs-bp", 0o755, &prog)
+        .file("/opt/bp/libbp.so.1", 0o755, &lib)
+        .build();
+    let default_dir = base("library-default")
+        .file("/app/needs-bp", 0o755, &prog)
+        .file("/usr/lib/x86_64-linux-gnu/libbp.so.1", 0o755, &lib)
+        .build();
+    pair(
+        "shared-library-missing",
+        (&elsewhere, task("/app/needs-bp")),
+        (&default_dir, task("/app/needs-bp")),
+    );
+}
+
+#[test]
+fn shared_library_in_ld_so_conf_needs_ldconfig_or_ld_library_path() {
+    let (prog, lib) = libbp();
+    let conf = |name| {
+        base(name)
+            .file("/app/needs-bp", 0o755, &prog)
+            .file("/opt/bp/libbp.so.1", 0o755, &lib)
+            .file("/etc/ld.so.conf", 0o644, b"/opt/bp\n")
+    };
+    let uncached = conf("library-uncached").build();
+    let env = conf("library-env")
+        .config(|c| c.env("LD_LIBRARY_PATH=/opt/bp"))
+        .build();
+    pair(
+        "shared-library-missing",
+        (&uncached, task("/app/needs-bp")),
+        (&env, task("/app/needs-bp")),
+    );
+}
+
+#[test]
+fn shebang_argument_split_by_env() {
+    let image = base("shebang-split")
+        .host_binaries(&["/usr/bin/env"])
+        .file(
+            "/app/split.sh",
+            0o755,
+            b"#!/usr/bin/env sh -e\necho BATCHPREP-RAN\n",
+        )
+        .file("/app/one.sh", 0o755, b"#!/bin/sh -e\necho BATCHPREP-RAN\n")
+        .build();
+    pair(
+        "shebang-argument-split",
+        (&image, task("/app/split.sh")),
+        (&image, task("/app/one.sh")),
+    );
+}
+
+#[test]
+fn env_split_string_needs_gnu_env() {
+    const S: &[u8] = b"#!/usr/bin/env -S sh -e\necho BATCHPREP-RAN\n";
+    let busybox = busybox("env-s-busybox").file("/app/s.sh", 0o755, S).build();
+    let gnu = base("env-s-gnu")
+        .host_binaries(&["/usr/bin/env"])
+        .file("/app/s.sh", 0o755, S)
+        .build();
+    pair(
+        "env-split-string-unsupported",
+        (&busybox, task("/app/s.sh")),
+        (&gnu, task("/app/s.sh")),
+    );
+}
+
+#[test]
+fn workdir_not_a_directory() {
+    let image = base("workdir-file").build();
+    pair(
+        "workdir-not-a-directory",
+        (&image, task("/app/run.sh").options("--workdir /app/run.sh")),
+        (&image, task("/app/run.sh").options("--workdir /app")),
+    );
+}
+
+/// Moby creates a missing `--workdir`; lint does not flag it (podman refuses it).
+#[test]
+fn missing_workdir_is_created_by_moby() {
+    let image = base("workdir-missing").build();
+    let t = task("/app/run.sh").options("--workdir /srv/new");
+    let (ran, said) = run("workdir-missing", "working", &image, t);
+    assert!(ran, "{said}");
+    assert_eq!(lint(&image, t), Vec::<String>::new());
+}
+
+#[test]
+fn bare_shell_entrypoint() {
+    let image = base("bare-shell")
+        .config(|c| c.cmd(&["/app/run.sh"]))
+        .build();
+    pair(
+        "bare-shell-entrypoint",
+        (&image, task("").options("--entrypoint /bin/sh")),
+        (&image, task("")),
+    );
+}
+
+#[test]
+fn shell_form_entrypoint() {
+    let image = base("shell-form")
+        .config(|c| c.entrypoint(&["/bin/sh", "-c", "echo image-default"]))
+        .build();
+    pair(
+        "shell-form-entrypoint",
+        (&image, task("/app/run.sh")),
+        (&image, task("/app/run.sh").options("--entrypoint ''")),
     );
 }
