@@ -3,11 +3,14 @@
 //! way the kernel walks a container's root: symlinks in every component, absolute targets inside the
 //! image root, `..` stopping at the root, loops cut off after 40 links as Linux does.
 
-use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use crate::layer::{LayerEntry, LayerEntryKind, LayerIndex, join, parent_of};
+use crate::{
+    layer::{LayerEntry, LayerEntryKind, LayerIndex, join, parent_of},
+    name_tree::{NONE, NameTree, ROOT},
+};
 
 /// How many symlinks one lookup may follow (Linux `MAXSYMLINKS`).
 pub const MAX_SYMLINKS: usize = 40;
@@ -103,11 +106,83 @@ pub enum Resolved {
     Loop,
 }
 
-/// The merged view of all layers of an image.
+/// What the view keeps of one path: only what the rules and `inspect` read, in 24 bytes; the
+/// rarer strings live in [`Extra`].
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    kind: EntryKind,
+    mode: u16,
+    /// `u32::MAX`: the id is in the extra record.
+    uid: u32,
+    gid: u32,
+    size: u64,
+    /// Index into `extras`, or `NONE`.
+    extra: u32,
+}
+
+/// A link target, a first line or ids too large for [`Meta`].
 #[derive(Debug, Clone, Default)]
+struct Extra {
+    link_target: Option<String>,
+    first_line: Option<Vec<u8>>,
+    uid: u64,
+    gid: u64,
+}
+
+/// Per-node state of the view beside the name tree.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    present: bool,
+    /// Index into `metas`, or `NONE` for a directory a runtime created (root-owned, 0755).
+    meta: u32,
+    /// The layer that wrote it.
+    layer: u32,
+    /// The layer whose whiteout or opaque directory removed it, or `NONE`.
+    removed: u32,
+}
+
+/// What a directory a runtime created looks like.
+static IMPLICIT_DIR: Entry = Entry {
+    kind: EntryKind::Dir,
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    link_target: None,
+    first_line: None,
+    layer: 0,
+};
+
+const EMPTY_SLOT: Slot = Slot {
+    present: false,
+    meta: NONE,
+    layer: 0,
+    removed: NONE,
+};
+
+/// The merged view of all layers of an image.
+#[derive(Debug, Default)]
 pub struct MergedFs {
-    entries: BTreeMap<String, Entry>,
-    removed: BTreeMap<String, usize>,
+    tree: NameTree,
+    slots: Vec<Slot>,
+    metas: Vec<Meta>,
+    extras: Vec<Extra>,
+    present: usize,
+    /// Entries built on first use, so memory grows with what is asked, not with the image.
+    entries: Vec<OnceLock<Box<Entry>>>,
+}
+
+impl Clone for MergedFs {
+    fn clone(&self) -> Self {
+        MergedFs {
+            tree: self.tree.clone(),
+            slots: self.slots.clone(),
+            metas: self.metas.clone(),
+            extras: self.extras.clone(),
+            present: self.present,
+            entries: (0..self.entries.len()).map(|_| OnceLock::new()).collect(),
+        }
+    }
 }
 
 impl MergedFs {
@@ -115,13 +190,17 @@ impl MergedFs {
     /// what the layers below had, then its entries are added. Hard links take their target's metadata;
     /// a hard link whose target does not exist is skipped (the layer index keeps it).
     pub fn from_layers(layers: Vec<LayerIndex>) -> MergedFs {
-        let mut fs = MergedFs::default();
+        let mut fs = MergedFs {
+            slots: vec![EMPTY_SLOT],
+            ..MergedFs::default()
+        };
         for (n, layer) in layers.into_iter().enumerate() {
-            fs.apply(n, layer);
+            fs.apply(u32::try_from(n).unwrap_or(NONE - 1), layer);
         }
-        if fs.entries.is_empty() {
-            fs.add_parents("/x", 0);
+        if !fs.slots[ROOT as usize].present {
+            fs.make_implicit_dir(ROOT, 0);
         }
+        fs.entries = (0..fs.slots.len()).map(|_| OnceLock::new()).collect();
         fs
     }
 
@@ -132,42 +211,67 @@ impl MergedFs {
         }
     }
 
-    fn apply(&mut self, n: usize, layer: LayerIndex) {
+    fn node(&mut self, path: &str) -> u32 {
+        let id = self.tree.intern_path(path);
+        if self.slots.len() < self.tree.len() {
+            self.slots.resize(self.tree.len(), EMPTY_SLOT);
+        }
+        id
+    }
+
+    fn apply(&mut self, n: u32, layer: LayerIndex) {
+        let mut scratch = Vec::new();
         for dir in &layer.opaque_dirs {
-            let below: Vec<String> = self
-                .descendants(dir)
-                .filter(|(_, e)| e.layer < n)
-                .map(|(p, _)| p.clone())
-                .collect();
-            for path in below {
-                self.entries.remove(&path);
-                self.removed.insert(path, n);
+            if let Some(id) = self.tree.lookup(dir) {
+                self.remove_below(id, Some(n), &mut scratch);
             }
         }
         for path in &layer.whiteouts {
-            self.remove_tree(path, n);
+            if let Some(id) = self.tree.lookup(path) {
+                self.remove_below(id, Some(n), &mut scratch);
+                let slot = &mut self.slots[id as usize];
+                if slot.present {
+                    slot.present = false;
+                    slot.removed = n;
+                    self.present -= 1;
+                }
+            }
         }
         for entry in layer.entries {
-            self.add(n, entry);
+            self.add(n, entry, &mut scratch);
         }
     }
 
-    fn remove_tree(&mut self, path: &str, n: usize) {
-        let mut gone: Vec<String> = self
-            .descendants(path)
-            .filter(|(_, e)| e.layer < n)
-            .map(|(p, _)| p.clone())
-            .collect();
-        if self.entries.get(path).is_some_and(|e| e.layer < n) {
-            gone.push(path.to_owned());
-        }
-        for p in gone {
-            self.entries.remove(&p);
-            self.removed.insert(p, n);
+    /// Removes everything below `id`; `removed_by` records layer `by` for each path when given.
+    /// Costs what it removes: the child lists it walks are emptied on the way.
+    fn remove_below(&mut self, id: u32, by: Option<u32>, scratch: &mut Vec<u32>) {
+        let mut stack = vec![id];
+        while let Some(dir) = stack.pop() {
+            scratch.clear();
+            self.tree.detach_children(dir, scratch);
+            for &child in scratch.iter() {
+                let slot = &mut self.slots[child as usize];
+                // A child that is not present was removed earlier and has no children left.
+                if slot.present {
+                    slot.present = false;
+                    if let Some(n) = by {
+                        slot.removed = n;
+                    }
+                    self.present -= 1;
+                    stack.push(child);
+                }
+            }
         }
     }
 
-    fn add(&mut self, n: usize, entry: LayerEntry) {
+    fn kind_of(&self, id: u32) -> EntryKind {
+        match self.slots[id as usize].meta {
+            NONE => EntryKind::Dir,
+            m => self.metas[m as usize].kind,
+        }
+    }
+
+    fn add(&mut self, n: u32, entry: LayerEntry, scratch: &mut Vec<u32>) {
         let LayerEntry {
             path,
             kind,
@@ -178,124 +282,224 @@ impl MergedFs {
             link_target,
             first_line,
         } = entry;
-        let new = match kind {
+        // `None`: a directory the runtime made; otherwise the metadata to store.
+        let new: Option<Meta> = match kind {
             LayerEntryKind::Hardlink => {
-                let target = link_target.unwrap_or_default();
-                let Some(t) = self.entries.get(&target) else {
+                let target = link_target
+                    .as_deref()
+                    .filter(|t| t.starts_with('/'))
+                    .and_then(|t| self.tree.lookup(t))
+                    .filter(|&t| self.slots.get(t as usize).is_some_and(|s| s.present));
+                let Some(t) = target else {
                     return;
                 };
-                Entry {
-                    layer: n,
-                    ..t.clone()
+                match self.slots[t as usize].meta {
+                    NONE => None,
+                    m => Some(self.metas[m as usize]),
                 }
             }
-            _ => Entry {
-                kind: match kind {
+            _ => {
+                let kind = match kind {
                     LayerEntryKind::File | LayerEntryKind::Hardlink => EntryKind::File,
                     LayerEntryKind::Dir => EntryKind::Dir,
                     LayerEntryKind::Symlink => EntryKind::Symlink,
                     LayerEntryKind::CharDevice => EntryKind::CharDevice,
                     LayerEntryKind::BlockDevice => EntryKind::BlockDevice,
                     LayerEntryKind::Fifo => EntryKind::Fifo,
-                },
-                mode,
-                uid,
-                gid,
-                size,
-                link_target,
-                first_line,
-                layer: n,
-            },
-        };
-        // A non-directory hides whatever tree the layers below had at its path.
-        if new.kind != EntryKind::Dir
-            && self
-                .entries
-                .get(&path)
-                .is_some_and(|e| e.kind == EntryKind::Dir)
-        {
-            let below: Vec<String> = self
-                .descendants(&path)
-                .filter(|(_, e)| e.layer < n)
-                .map(|(p, _)| p.clone())
-                .collect();
-            for p in below {
-                self.entries.remove(&p);
+                };
+                let small = |id: u64| u32::try_from(id).ok().filter(|&i| i != u32::MAX);
+                let (small_uid, small_gid) = (small(uid), small(gid));
+                let extra = if link_target.is_some()
+                    || first_line.is_some()
+                    || small_uid.is_none()
+                    || small_gid.is_none()
+                {
+                    self.extras.push(Extra {
+                        link_target,
+                        first_line,
+                        uid,
+                        gid,
+                    });
+                    u32::try_from(self.extras.len() - 1).unwrap_or(NONE)
+                } else {
+                    NONE
+                };
+                Some(Meta {
+                    kind,
+                    mode: (mode & 0o7777) as u16,
+                    uid: small_uid.unwrap_or(u32::MAX),
+                    gid: small_gid.unwrap_or(u32::MAX),
+                    size,
+                    extra,
+                })
             }
+        };
+        let id = self.node(&path);
+        let is_dir = new.is_none_or(|m| m.kind == EntryKind::Dir);
+        // A non-directory replaces the whole tree at its path, as a runtime's unpacker does.
+        if !is_dir && self.slots[id as usize].present && self.kind_of(id) == EntryKind::Dir {
+            self.remove_below(id, None, scratch);
         }
-        self.removed.remove(&path);
-        if path != "/" {
-            self.add_parents(&path, n);
+        if id != ROOT {
+            self.add_parents(id, n);
         }
-        self.entries.insert(path, new);
+        let slot = self.slots[id as usize];
+        let meta = match (new, slot.meta) {
+            (None, _) => NONE,
+            (Some(m), NONE) => {
+                self.metas.push(m);
+                u32::try_from(self.metas.len() - 1).unwrap_or(NONE)
+            }
+            (Some(m), old) => {
+                self.metas[old as usize] = m;
+                old
+            }
+        };
+        if !slot.present {
+            self.present += 1;
+        }
+        self.slots[id as usize] = Slot {
+            present: true,
+            meta,
+            layer: n,
+            removed: NONE,
+        };
+        self.tree.link(id);
+    }
+
+    fn make_implicit_dir(&mut self, id: u32, n: u32) {
+        if !self.slots[id as usize].present {
+            self.present += 1;
+        }
+        self.slots[id as usize] = Slot {
+            present: true,
+            meta: NONE,
+            layer: n,
+            removed: NONE,
+        };
+        self.tree.link(id);
     }
 
     /// Runtimes create missing parent directories (root-owned, 0755) when they unpack a layer.
-    fn add_parents(&mut self, path: &str, n: usize) {
-        let mut p = parent_of(path);
-        loop {
-            if self.entries.contains_key(p) {
-                return;
-            }
-            self.removed.remove(p);
-            self.entries.insert(
-                p.to_owned(),
-                Entry {
-                    kind: EntryKind::Dir,
-                    mode: 0o755,
-                    uid: 0,
-                    gid: 0,
-                    size: 0,
-                    link_target: None,
-                    first_line: None,
-                    layer: n,
-                },
-            );
-            if p == "/" {
-                return;
-            }
-            p = parent_of(p);
+    fn add_parents(&mut self, id: u32, n: u32) {
+        let mut p = self.tree.parent(id);
+        while p != NONE && !self.slots[p as usize].present {
+            self.make_implicit_dir(p, n);
+            p = self.tree.parent(p);
         }
     }
 
-    fn descendants<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a String, &'a Entry)> + 'a {
-        let prefix = if dir == "/" {
-            "/".to_owned()
-        } else {
-            format!("{dir}/")
+    fn present_node(&self, path: &str) -> Option<u32> {
+        self.tree.lookup(path).filter(|&id| self.is_present(id))
+    }
+
+    fn is_present(&self, id: u32) -> bool {
+        self.slots.get(id as usize).is_some_and(|s| s.present)
+    }
+
+    fn build_entry(&self, id: u32) -> Entry {
+        let slot = self.slots[id as usize];
+        let layer = slot.layer as usize;
+        let Some(meta) = (slot.meta != NONE).then(|| self.metas[slot.meta as usize]) else {
+            return Entry {
+                kind: EntryKind::Dir,
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+                size: 0,
+                link_target: None,
+                first_line: None,
+                layer,
+            };
         };
-        let start = prefix.clone();
-        self.entries
-            .range(start..)
-            .take_while(move |(p, _)| p.starts_with(&prefix))
-            .filter(|(p, _)| p.as_str() != "/")
+        let extra = (meta.extra != NONE).then(|| &self.extras[meta.extra as usize]);
+        Entry {
+            kind: meta.kind,
+            mode: u32::from(meta.mode),
+            uid: extra.map_or(u64::from(meta.uid), |e| e.uid),
+            gid: extra.map_or(u64::from(meta.gid), |e| e.gid),
+            size: meta.size,
+            link_target: extra.and_then(|e| e.link_target.clone()),
+            first_line: extra.and_then(|e| e.first_line.clone()),
+            layer,
+        }
+    }
+
+    fn entry_of(&self, id: u32) -> &Entry {
+        match self.entries.get(id as usize) {
+            Some(cell) => cell.get_or_init(|| Box::new(self.build_entry(id))),
+            // Only a view not made by `from_layers` lacks the cells, and it has no entries.
+            None => &IMPLICIT_DIR,
+        }
     }
 
     /// The entry at `path` itself (a symlink is returned, not followed), after normalising `.`, `..`
     /// and repeated slashes lexically. Relative paths are taken from the root.
     pub fn entry(&self, path: &str) -> Option<&Entry> {
-        self.entries.get(&normalise(path))
+        self.present_node(&normalise(path))
+            .map(|id| self.entry_of(id))
     }
 
-    /// Every path and entry, in path order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.entries.iter().map(|(p, e)| (p.as_str(), e))
+    /// Every path and entry, in path order. Entries are built as they are visited, not kept.
+    pub fn iter(&self) -> Iter<'_> {
+        let mut stack = Vec::new();
+        if self.slots.first().is_some_and(|s| s.present) {
+            stack.push(Frame {
+                events: vec![(ROOT, false), (ROOT, true)],
+                pos: 0,
+                base_len: 0,
+            });
+        }
+        Iter {
+            fs: self,
+            stack,
+            path: String::new(),
+        }
+    }
+
+    /// The present children of `id` in path order: each child's own entry sorts by its name, its
+    /// subtree by its name and a `/`, which is where a sorted map of full paths puts them.
+    fn sorted_events(&self, id: u32) -> Vec<(u32, bool)> {
+        let mut events = Vec::new();
+        for child in self.tree.children(id) {
+            if !self.slots[child as usize].present {
+                continue;
+            }
+            events.push((child, false));
+            if self
+                .tree
+                .children(child)
+                .any(|c| self.slots[c as usize].present)
+            {
+                events.push((child, true));
+            }
+        }
+        events.sort_unstable_by(|&(a, sa), &(b, sb)| {
+            let key = |id: u32, subtree: bool| {
+                let slash: &[u8] = if subtree { b"/" } else { b"" };
+                self.tree.name(id).as_bytes().iter().chain(slash)
+            };
+            key(a, sa).cmp(key(b, sb))
+        });
+        events
     }
 
     /// How many paths the view holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.present
     }
 
     /// Whether the view holds nothing (not even `/`).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.present == 0
     }
 
     /// The layer whose whiteout or opaque directory removed `path`, when a lower layer had it and no
     /// later layer put it back.
     pub fn removed_by(&self, path: &str) -> Option<usize> {
-        self.removed.get(&normalise(path)).copied()
+        let id = self.tree.lookup(&normalise(path))?;
+        let slot = *self.slots.get(id as usize)?;
+        (!slot.present && slot.removed != NONE).then_some(slot.removed as usize)
     }
 
     /// Resolves `path` (relative paths from the root), following symlinks in every component.
@@ -305,23 +509,32 @@ impl MergedFs {
         // Components still to walk, reversed so the next one is at the end.
         let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
         let mut current = String::from("/");
+        let mut node = ROOT;
         while let Some(part) = pending.pop() {
             match part.as_str() {
                 "." => continue,
                 ".." => {
                     current = parent_of(&current).to_owned();
+                    node = match self.tree.parent(node) {
+                        NONE => ROOT,
+                        p => p,
+                    };
                     continue;
                 }
                 _ => {}
             }
             let candidate = join(&current, &part);
-            let Some(entry) = self.entries.get(&candidate) else {
+            let Some(id) = self
+                .tree
+                .child(node, &part)
+                .filter(|&id| self.is_present(id))
+            else {
                 return Resolution {
                     chain,
                     outcome: Resolved::Missing { path: candidate },
                 };
             };
-            match entry.kind {
+            match self.kind_of(id) {
                 EntryKind::Symlink => {
                     followed += 1;
                     if followed > MAX_SYMLINKS {
@@ -331,20 +544,28 @@ impl MergedFs {
                         };
                     }
                     chain.push(candidate);
+                    let entry = self.entry_of(id);
                     let target = entry.link_target.as_deref().unwrap_or("");
                     if target.starts_with('/') {
                         current = "/".to_owned();
+                        node = ROOT;
                     }
                     pending.extend(components(target).rev().map(str::to_owned));
                 }
-                EntryKind::Dir => current = candidate,
+                EntryKind::Dir => {
+                    current = candidate;
+                    node = id;
+                }
                 _ if !pending.is_empty() => {
                     return Resolution {
                         chain,
                         outcome: Resolved::NotADirectory { path: candidate },
                     };
                 }
-                _ => current = candidate,
+                _ => {
+                    current = candidate;
+                    node = id;
+                }
             }
         }
         Resolution {
@@ -357,7 +578,7 @@ impl MergedFs {
     pub fn resolve_entry(&self, path: &str) -> Option<(String, &Entry)> {
         match self.resolve(path).outcome {
             Resolved::Found { path } => {
-                let entry = self.entries.get(&path)?;
+                let entry = self.entry(&path)?;
                 Some((path, entry))
             }
             _ => None,
@@ -384,6 +605,58 @@ impl MergedFs {
             .filter(|dir| dir.starts_with('/'))
             .map(|dir| join(&normalise(dir), name))
             .find(|candidate| runnable(candidate))
+    }
+}
+
+/// The iterator of [`MergedFs::iter`].
+#[derive(Debug)]
+pub struct Iter<'a> {
+    fs: &'a MergedFs,
+    stack: Vec<Frame>,
+    path: String,
+}
+
+#[derive(Debug)]
+struct Frame {
+    /// (node, whether this is its subtree rather than its own entry), in path order.
+    events: Vec<(u32, bool)>,
+    pos: usize,
+    /// The length of the parent's path in `Iter::path` (0 for the root's children).
+    base_len: usize,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = (String, Entry);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let frame = self.stack.last_mut()?;
+            let Some(&(id, subtree)) = frame.events.get(frame.pos) else {
+                self.stack.pop();
+                continue;
+            };
+            frame.pos += 1;
+            self.path.truncate(frame.base_len);
+            if id != ROOT {
+                self.path.push('/');
+                self.path.push_str(self.fs.tree.name(id));
+            }
+            if subtree {
+                let events = self.fs.sorted_events(id);
+                self.stack.push(Frame {
+                    events,
+                    pos: 0,
+                    base_len: self.path.len(),
+                });
+            } else {
+                let path = if id == ROOT {
+                    "/".to_owned()
+                } else {
+                    self.path.clone()
+                };
+                return Some((path, self.fs.build_entry(id)));
+            }
+        }
     }
 }
 
@@ -593,5 +866,20 @@ mod tests {
             .build();
         let ls = fs.entry("/bin/ls").unwrap();
         assert_eq!((ls.kind, ls.mode, ls.layer), (EntryKind::File, 0o4755, 1));
+    }
+
+    #[test]
+    fn iterates_in_the_order_of_sorted_full_paths() {
+        let fs = MergedFs::builder()
+            .file("/a/x", 0o644, 0, 0, b"")
+            .file("/a-b", 0o644, 0, 0, b"")
+            .file("/a.so", 0o644, 0, 0, b"")
+            .file("/b", 0o644, 0, 0, b"")
+            .build();
+        let mut expected = vec!["/", "/a", "/a/x", "/a-b", "/a.so", "/b"];
+        expected.sort_unstable();
+        let paths: Vec<String> = fs.iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, expected);
+        assert_eq!(fs.len(), 6);
     }
 }

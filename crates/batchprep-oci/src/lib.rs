@@ -14,6 +14,7 @@ pub mod fs;
 pub mod image;
 pub mod layer;
 mod local;
+mod name_tree;
 pub mod reference;
 pub mod registry;
 pub mod source;
