@@ -42,6 +42,8 @@ fn append(b: &mut tar::Builder<Vec<u8>>, path: &str, kind: tar::EntryType) {
     });
     h.set_entry_type(kind);
     h.set_mtime(0);
+    h.set_uid(0);
+    h.set_gid(0);
     b.append_data(&mut h, path, &[][..]).unwrap();
 }
 
