@@ -12,10 +12,12 @@ pub mod digest;
 pub mod error;
 pub mod fs;
 pub mod image;
+pub mod input;
 pub mod layer;
 mod local;
 pub mod reference;
 pub mod registry;
+pub mod safe_text;
 pub mod source;
 
 pub use digest::Digest;

@@ -78,8 +78,7 @@ impl Config {
 
     /// Reads and parses one file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let text = batchprep_oci::input::read_text(path)?;
         let file: ConfigFile = toml::from_str(&text).map_err(|e| {
             anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&e, &text))
         })?;

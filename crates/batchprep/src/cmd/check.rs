@@ -99,8 +99,7 @@ struct SourceFile {
 
 impl SourceFile {
     fn read(path: &Path) -> anyhow::Result<(SourceFile, String)> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = batchprep_oci::input::read_text(path)?;
         let index = PointerIndex::build(&text);
         Ok((
             SourceFile {

@@ -176,8 +176,7 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for file in &args.task {
         let name = file.display().to_string();
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read task file {name}"))?;
+        let text = batchprep_oci::input::read_text(file)?;
         let found = parse_task_file(&name, &text)?;
         let index = std::rc::Rc::new(PointerIndex::build(&text));
         for (n, t) in found.into_iter().enumerate() {

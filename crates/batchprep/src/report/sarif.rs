@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use batchprep_lint::{Report, Severity, catalog};
+use batchprep_oci::safe_text::printable;
 use serde_json::{Value, json};
 
 pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
@@ -33,7 +34,8 @@ pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             let mut r = json!({
                 "ruleId": f.id,
                 "level": level(f.severity),
-                "message": { "text": text },
+                // Viewers render the message as text on one line: no raw control characters.
+                "message": { "text": printable(&text) },
                 "properties": { "name": f.name, "subject": f.subject },
             });
             if let Some(i) = index {
