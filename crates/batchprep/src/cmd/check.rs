@@ -18,6 +18,7 @@ use batchprep_batch::{
     catalog::Date,
     json_pos::PointerIndex,
     pool::{PoolDefinition, parse_pools},
+    pool_source::{SourceIndex, read_pool_file, read_pool_path},
     spec::normalise_server,
     task::{ContainerWorkingDirectory, TaskContainer, TaskIdentity, parse_task_file},
 };
@@ -48,8 +49,9 @@ use crate::{
 /// Arguments of `batchprep check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The pool: a data-plane pool JSON, an ARM template with `Microsoft.Batch/batchAccounts/pools`,
-    /// or a Batch CLI template. Default: the `[pool]` spec of `batchprep.toml`.
+    /// The pool: a data-plane pool JSON, an ARM or Batch CLI template, Terraform (a `.tf` file, a
+    /// directory of them, or `terraform show -json` output), Bicep, or a Batch Shipyard `pool.yaml`.
+    /// Default: the `[pool]` spec of `batchprep.toml`.
     #[arg(value_name = "POOL")]
     pub pool: Option<PathBuf>,
     /// A task file: one task, an array of tasks, or a job with a `jobManagerTask` (repeatable).
@@ -104,6 +106,8 @@ struct SourceFile {
     /// For a pool made from the `[pool]` spec: every finding points at the `[pool]` line, since the
     /// JSON the checks read was generated from it.
     spec_line: Option<u32>,
+    /// For a pool file: where its reader found each value (any surface, or a Terraform directory).
+    places: Option<SourceIndex>,
 }
 
 impl SourceFile {
@@ -119,6 +123,7 @@ impl SourceFile {
                 display: path.to_path_buf(),
                 index,
                 spec_line: None,
+                places: None,
             },
             text,
         ))
@@ -131,6 +136,15 @@ impl SourceFile {
                 pointer: format!("[pool] (generated {pointer})"),
                 line,
                 column: 1,
+            };
+        }
+        if let Some(places) = &self.places {
+            let place = places.locate(pointer);
+            return Location {
+                file: place.file,
+                pointer: pointer.to_owned(),
+                line: place.position.line,
+                column: place.position.column,
             };
         }
         let pos = self.index.position(pointer);
@@ -450,12 +464,23 @@ fn read_pools(
             display: spec_path.clone(),
             index: PointerIndex::default(),
             spec_line: Some(line),
+            places: None,
         };
         return Ok((file, pools));
     };
-    let (file, text) = SourceFile::read(path, "pool")?;
-    let pools = parse_pools(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok((file, pools))
+    let read = if crate::input::is_stdin(path) {
+        read_pool_file(path, crate::input::read_stdin("pool")?.as_bytes())
+    } else {
+        read_pool_path(path)
+    }
+    .map_err(|e| anyhow::anyhow!(e.describe(path)))?;
+    let file = SourceFile {
+        display: path.to_path_buf(),
+        index: PointerIndex::default(),
+        spec_line: None,
+        places: Some(read.locations),
+    };
+    Ok((file, read.pools))
 }
 
 fn read_tasks(paths: &[PathBuf]) -> anyhow::Result<Vec<Task>> {
