@@ -242,7 +242,9 @@ fn corpus_of_terraform_bicep_and_shipyard() {
             Some(0 | 1) => {
                 review.push_str(&format!("{label} (exit {})\n", code.unwrap()));
                 for l in lines {
-                    let l = l.replace(&format!("{}/", corpus.display()), "");
+                    let l = l
+                        .replace(&format!("{}/", corpus.display()), "")
+                        .replace("../shared/corpus/", "");
                     review.push_str(&format!("  {l}\n"));
                 }
             }
@@ -255,7 +257,7 @@ fn corpus_of_terraform_bicep_and_shipyard() {
                 let msg = stderr
                     .split_once(": ")
                     .map_or(stderr.as_str(), |m| m.1)
-                    .to_owned();
+                    .replace(&format!("{}/", corpus.display()), "");
                 review.push_str(&format!(
                     "{label} (exit 2): {}\n",
                     msg.rsplit_once(".bicep: ")
