@@ -123,8 +123,9 @@ impl Config {
                         *path = base.join(&*path);
                     }
                 }
+                ImageSource::DockerDaemon { .. } => {}
                 _ => bail!(
-                    "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)"
+                    "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:, docker-daemon:)"
                 ),
             }
             out.insert(reference.to_string(), parsed);

@@ -213,7 +213,7 @@ fn bad_input_is_one_line_and_exit_2() {
                 "--local",
                 "ubuntu=docker://ubuntu",
             ],
-            "error: --local `docker://ubuntu`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)\n",
+            "error: --local `docker://ubuntu`: a local image needs a local transport (oci:, oci-archive:, docker-archive:, docker-daemon:)\n",
         ),
         (
             &[
