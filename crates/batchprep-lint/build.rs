@@ -1,8 +1,11 @@
 //! Embeds the rule catalog (`rules/*.toml` at the workspace root) so the binary carries its own docs.
+//!
+//! It is read through `rules` in this crate (a symlink to the workspace's `rules/` in the repository,
+//! the files themselves in a packaged crate), so `cargo package` and crates.io builds find it.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
-    let rules = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../rules");
+    let rules = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("rules");
     println!("cargo:rerun-if-changed={}", rules.display());
     let mut files: Vec<PathBuf> = fs::read_dir(&rules)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())

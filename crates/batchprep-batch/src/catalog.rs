@@ -61,20 +61,28 @@ pub enum OsFamily {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct CatalogFile {
+    as_of: String,
     image: Vec<NodeImage>,
+}
+
+fn catalog() -> &'static CatalogFile {
+    static CATALOG: OnceLock<CatalogFile> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        // The file is compiled in and a unit test parses it, so a failure here is a build defect.
+        toml::from_str::<CatalogFile>(NODE_IMAGES_TOML).expect("data/node-images.toml is valid")
+    })
 }
 
 /// Every image in the catalog.
 pub fn images() -> &'static [NodeImage] {
-    static IMAGES: OnceLock<Vec<NodeImage>> = OnceLock::new();
-    IMAGES.get_or_init(|| {
-        // The file is compiled in and a unit test parses it, so a failure here is a build defect.
-        toml::from_str::<CatalogFile>(NODE_IMAGES_TOML)
-            .expect("data/node-images.toml is valid")
-            .image
-    })
+    &catalog().image
+}
+
+/// When the catalog's facts were last checked (`YYYY-MM`), shown by `batchprep --version`.
+pub fn as_of() -> &'static str {
+    &catalog().as_of
 }
 
 /// The catalog entry for a marketplace triple (case-insensitive).
@@ -343,6 +351,17 @@ mod tests {
             }
         }
         assert_eq!(recommended().urn(), "microsoft-dsvm:ubuntu-hpc:2404");
+        let (year, month) = as_of().split_once('-').unwrap();
+        assert!(
+            year.len() == 4 && year.parse::<u16>().is_ok(),
+            "as-of {}",
+            as_of()
+        );
+        assert!(
+            matches!(month.parse::<u8>(), Ok(1..=12)),
+            "as-of {}",
+            as_of()
+        );
     }
 
     #[test]

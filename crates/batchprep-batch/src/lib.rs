@@ -7,6 +7,7 @@ pub mod json_pos;
 pub mod net;
 pub mod plan;
 pub mod pool;
+pub mod pool_source;
 pub mod prefetch;
 pub mod spec;
 pub mod start_task;

@@ -32,6 +32,14 @@ pub enum PoolShape {
     NcjTemplate,
     /// An ARM template resource `Microsoft.Batch/batchAccounts/pools` (under `deploymentConfiguration`).
     Arm,
+    /// A Terraform `azurerm_batch_pool` resource in `.tf` files.
+    Terraform,
+    /// An `azurerm_batch_pool` in `terraform show -json` plan output.
+    TerraformPlan,
+    /// A Bicep `Microsoft.Batch/batchAccounts/pools` resource.
+    Bicep,
+    /// A Batch Shipyard `pool.yaml`, as Shipyard creates the pool.
+    Shipyard,
 }
 
 /// `imageReference`.
@@ -280,7 +288,12 @@ fn container_configuration(n: Option<&Spanned>) -> Option<ContainerConfiguration
                     username: string(r.get("username")),
                     password: r.get("password").and_then(|p| match &p.node {
                         Node::String(s) => Some(Secret::new(s.clone())),
-                        Node::Unknown(expr) => Some(Secret::new(expr.clone())),
+                        // Kept in ARM's `[expression]` form whatever the surface, so a caller
+                        // never mistakes `var.acr_password` for the password itself.
+                        Node::Unknown(expr) if expr.starts_with('[') => {
+                            Some(Secret::new(expr.clone()))
+                        }
+                        Node::Unknown(expr) => Some(Secret::new(format!("[{expr}]"))),
                         _ => None,
                     }),
                     identity: string(r.path(&["identityReference", "resourceId"])),
@@ -356,7 +369,8 @@ fn vm_configuration(pool: &mut PoolDefinition, vm: Option<&Spanned>) {
     pool.container = container_configuration(vm.get("containerConfiguration"));
 }
 
-fn data_plane(body: &Spanned, shape: PoolShape) -> PoolDefinition {
+/// A pool from a resolved data-plane body (also what the Terraform and Shipyard readers map to).
+pub(crate) fn data_plane(body: &Spanned, shape: PoolShape) -> PoolDefinition {
     let mut pool = empty(shape, &body.origin);
     pool.id = string(body.get("id"));
     pool.vm_size = string(body.get("vmSize"));
@@ -374,8 +388,14 @@ fn data_plane(body: &Spanned, shape: PoolShape) -> PoolDefinition {
     pool
 }
 
-fn arm_pool(resource: &Spanned) -> PoolDefinition {
-    let mut pool = empty(PoolShape::Arm, &resource.origin);
+/// A pool from a resolved ARM resource (also what the Bicep reader maps to).
+pub(crate) fn arm_pool(resource: &Spanned) -> PoolDefinition {
+    arm_shaped(resource, PoolShape::Arm)
+}
+
+/// A pool from an ARM-shaped resource, tagged with the shape it was read from.
+pub(crate) fn arm_shaped(resource: &Spanned, shape: PoolShape) -> PoolDefinition {
+    let mut pool = empty(shape, &resource.origin);
     // `account/pool`: the pool id is the last segment of the resource name.
     pool.id = string(resource.get("name")).map(|f| Field {
         value: f.value.rsplit('/').next().unwrap_or_default().to_owned(),

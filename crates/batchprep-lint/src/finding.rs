@@ -4,7 +4,7 @@ use std::{fmt, path::PathBuf, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::rule_doc;
+use crate::rules::{Rule, TaskField};
 
 /// How serious a finding is. Ordered: `Note < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -82,25 +82,47 @@ pub struct Finding {
     /// Where in a file it points, when it comes from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// The task field it is about, for findings about a task; turned into a [`Location`] by
+    /// whoever knows where the task is.
+    #[serde(skip)]
+    pub field: Option<TaskField>,
 }
 
 impl Finding {
-    /// A finding of rule `name` at its catalog severity.
+    /// A finding of `rule` at its catalog severity.
     ///
-    /// Every rule name used in code is in the catalog (a test checks), so the fallback is never seen.
-    pub fn new(name: &str, subject: impl Into<String>, message: impl Into<String>) -> Self {
-        let (id, severity) = rule_doc(name)
+    /// Every rule in code is in the catalog (a test checks), so the fallback is never seen.
+    pub fn new(rule: Rule, subject: impl Into<String>, message: impl Into<String>) -> Self {
+        let (id, severity) = rule
+            .doc()
             .map(|d| (d.id.clone(), d.severity))
             .unwrap_or_else(|| (String::from("BP000"), Severity::Error));
         Finding {
-            name: name.to_owned(),
+            name: rule.name().to_owned(),
             id,
             severity,
             subject: subject.into(),
             message: message.into(),
             fix: None,
             location: None,
+            field: None,
         }
+    }
+
+    /// Says which task field the finding is about.
+    pub fn about(mut self, field: TaskField) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    /// Points a finding about a task into the task's file: at the field it is about, else at the
+    /// task. `task` is the task's JSON pointer; `locate` turns a pointer into a [`Location`].
+    pub fn in_task(mut self, task: &str, locate: impl FnOnce(&str) -> Location) -> Self {
+        if self.location.is_none() {
+            let field = self.field.map_or("", TaskField::pointer);
+            self.location = Some(locate(&format!("{task}{field}")));
+        }
+        self
     }
 
     /// Adds the case-specific fix.

@@ -1,4 +1,4 @@
-//! The rule catalog and the code agree: every rule in `rules::ALL` has exactly one `rules/<name>.toml`
+//! The rule catalog and the code agree: every rule in `rules::all()` has exactly one `rules/<name>.toml`
 //! and the other way round, ids are unique and in their category's range, every entry is complete,
 //! and every container rule has a failing and a passing fixture in the unit and runtime suites.
 
@@ -8,11 +8,11 @@ use batchprep_lint::{catalog, rules};
 
 #[test]
 fn code_and_catalog_are_one_to_one() {
-    let code: BTreeSet<&str> = rules::ALL.iter().copied().collect();
+    let code: BTreeSet<&str> = rules::all().map(rules::Rule::name).collect();
     assert_eq!(
         code.len(),
-        rules::ALL.len(),
-        "a rule is listed twice in rules::ALL"
+        rules::all().count(),
+        "a rule is listed twice in the rule registry"
     );
     let docs: BTreeSet<&str> = catalog().iter().map(|d| d.name.as_str()).collect();
     let missing_docs: Vec<_> = code.difference(&docs).collect();
@@ -81,9 +81,9 @@ fn every_catalog_file_is_named_for_its_rule_and_complete() {
 fn every_container_rule_has_fixtures_that_fail_and_pass() {
     let unit = include_str!("../src/rules/container/tests.rs");
     let runtime = include_str!("../../batchprep/tests/runtime.rs");
-    for name in rules::container::NAMES {
-        assert!(rules::ALL.contains(name), "{name} is not in rules::ALL");
-        let doc = batchprep_lint::rule_doc(name).unwrap();
+    for rule in rules::container::RULES {
+        let name = rule.rule.name();
+        let doc = rule.rule.doc().unwrap();
         assert!(
             doc.id.starts_with("BP1"),
             "{name} is a container rule with id {}",

@@ -20,9 +20,27 @@ pub enum Error {
     },
     /// An image argument whose transport prefix is not one we read.
     #[error(
-        "unknown transport in `{0}`: use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or docker://REF"
+        "unknown transport in `{0}`: use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker-daemon:REF or docker://REF"
     )]
     UnknownTransport(String),
+    /// The Docker engine (`docker-daemon:`) cannot be reached or spoke nonsense.
+    #[error("Docker engine at {host}: {detail}")]
+    Engine {
+        /// `DOCKER_HOST` or the default socket.
+        host: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The Docker engine answered with an error (no such image, ...).
+    #[error("Docker engine at {host}: {message} (HTTP {status})")]
+    EngineRefused {
+        /// `DOCKER_HOST` or the default socket.
+        host: String,
+        /// The HTTP status.
+        status: u16,
+        /// The engine's message.
+        message: String,
+    },
     /// A transport with an empty path (`oci:`).
     #[error("`{0}` names no path")]
     EmptyPath(String),

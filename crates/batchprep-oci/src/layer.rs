@@ -145,15 +145,38 @@ const IN_FLIGHT: usize = 4;
 
 /// Indexes a layer blob with a known compression; `blob` names it in errors (digest or file).
 pub(crate) fn index_blob(
-    mut reader: impl Read + Send,
+    reader: impl Read + Send,
     compression: Compression,
     expected: &Digest,
     blob: &str,
 ) -> Result<LayerIndex, Error> {
-    let layer = expected.to_string();
+    let (index, actual) = index_unverified(
+        reader,
+        compression,
+        expected.algorithm,
+        &expected.to_string(),
+    )?;
+    if &actual != expected {
+        return Err(Error::DigestMismatch {
+            blob: blob.to_owned(),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(index)
+}
+
+/// Indexes a layer blob whose digest is not known before it is read (a `docker save` stream names
+/// layers by v1 ids); returns the index and the digest computed over the blob. `layer` names it in
+/// the index and in errors; the caller sets [`LayerIndex::digest`] once it knows the digest.
+pub(crate) fn index_unverified(
+    mut reader: impl Read + Send,
+    compression: Compression,
+    algorithm: crate::digest::Algorithm,
+    layer: &str,
+) -> Result<(LayerIndex, Digest), Error> {
     let (chunks_tx, chunks_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(IN_FLIGHT);
     let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
-    let algorithm = expected.algorithm;
     std::thread::scope(|scope| {
         // Reading and hashing run beside decompression and tar parsing.
         let hashing = scope.spawn(move || {
@@ -185,25 +208,18 @@ pub(crate) fn index_blob(
             pos: 0,
             done: false,
         };
-        let parsed = parse_layer(&mut source, compression, &layer);
+        let parsed = parse_layer(&mut source, compression, layer);
         let drained = parsed.and_then(|index| {
             // The digest covers the whole blob, trailing bytes included.
             io::copy(&mut source, &mut io::sink())
-                .map_err(|e| classify(e, &layer, compression, None))?;
+                .map_err(|e| classify(e, layer, compression, None))?;
             Ok(index)
         });
         drop(source);
         let actual = hashing.join().expect("hashing thread panicked");
         let index = drained?;
         let actual = actual.expect("hashing finished when the stream was drained");
-        if &actual != expected {
-            return Err(Error::DigestMismatch {
-                blob: blob.to_owned(),
-                expected: expected.to_string(),
-                actual: actual.to_string(),
-            });
-        }
-        Ok(index)
+        Ok((index, actual))
     })
 }
 

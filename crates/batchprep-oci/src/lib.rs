@@ -1,5 +1,5 @@
 //! Container image access for batchprep: references, local image sources (OCI layout, OCI archive,
-//! docker-archive), registries, layer streaming with digest checks, and the merged filesystem view.
+//! docker-archive, a Docker engine's images), registries, layer streaming with digest checks, and the merged filesystem view.
 //! Knows nothing of rules or Azure Batch.
 //!
 //! The entry point is [`open`]: parse an argument with [`ImageSource::parse`], open it for a
@@ -9,6 +9,8 @@
 
 mod config_json;
 pub mod digest;
+pub mod docker_daemon;
+pub mod engine_api;
 pub mod error;
 pub mod fs;
 pub mod image;

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// Manifests, indexes and configs above this size are refused rather than read into memory.
-const JSON_LIMIT: u64 = 8 * 1024 * 1024;
+pub(crate) const JSON_LIMIT: u64 = 8 * 1024 * 1024;
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -166,7 +166,7 @@ impl Store {
 }
 
 /// A member path relative to the archive root: `base` joined with `path`, `.` and `..` applied.
-fn member_name(path: &str, base: &str) -> String {
+pub(crate) fn member_name(path: &str, base: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for part in base.split('/').chain(path.split('/')) {
         match part {
@@ -199,16 +199,19 @@ struct ManifestJson {
     layers: Option<Vec<Descriptor>>,
 }
 
+/// One entry of a docker-archive's `manifest.json`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct DockerArchiveManifest {
-    config: String,
+pub(crate) struct DockerArchiveManifest {
+    /// The config member.
+    pub(crate) config: String,
     #[serde(default)]
     repo_tags: Option<Vec<String>>,
-    layers: Vec<String>,
+    /// The layer members, base first.
+    pub(crate) layers: Vec<String>,
 }
 
-fn parse_json<'a, T: Deserialize<'a>>(
+pub(crate) fn parse_json<'a, T: Deserialize<'a>>(
     bytes: &'a [u8],
     what: &'static str,
     blob: &str,
@@ -241,6 +244,11 @@ pub(crate) fn open(source: &ImageSource, options: &OpenOptions) -> Result<Image,
             let store = Store::archive(file)?;
             open_docker_archive(source, &store, reference.as_deref())
         }
+        ImageSource::DockerDaemon { reference } => crate::docker_daemon::open(
+            reference,
+            &crate::engine_api::EngineHost::from_env()?,
+            options,
+        ),
         ImageSource::Registry(_) => Err(Error::RegistryNotSupported(source.to_string())),
     }
 }
@@ -441,7 +449,7 @@ fn index_layers(store: &Store, jobs: &[LayerJob]) -> Result<Vec<LayerIndex>, Err
 }
 
 /// The digest a docker-archive member's name carries (`<hex>.json`, `<hex>.tar`, `blobs/sha256/<hex>`).
-fn digest_in_name(name: &str) -> Option<Digest> {
+pub(crate) fn digest_in_name(name: &str) -> Option<Digest> {
     let stem = name.rsplit('/').next()?;
     let hex = stem.split('.').next()?;
     Digest::parse(&format!("sha256:{hex}"), name).ok()

@@ -29,6 +29,12 @@ pub enum ImageSource {
         /// The `RepoTags` entry to pick, when given.
         reference: Option<String>,
     },
+    /// An image in a Docker engine's store (`docker-daemon:REF`), read through the Engine API on
+    /// `DOCKER_HOST` or the default socket.
+    DockerDaemon {
+        /// The name, `name:tag`, `name@digest` or image ID, as the engine resolves it.
+        reference: String,
+    },
     /// An image in a registry (`docker://REF` or a bare reference).
     Registry(Reference),
 }
@@ -41,6 +47,14 @@ impl ImageSource {
     pub fn parse(s: &str) -> Result<ImageSource, Error> {
         if let Some(reference) = s.strip_prefix("docker://") {
             return registry(s, reference);
+        }
+        if let Some(reference) = s.strip_prefix("docker-daemon:") {
+            if reference.is_empty() {
+                return Err(Error::EmptyPath(s.to_owned()));
+            }
+            return Ok(ImageSource::DockerDaemon {
+                reference: reference.to_owned(),
+            });
         }
         if let Some((transport, rest)) = s.split_once(':') {
             if TRANSPORTS.contains(&transport) {
@@ -84,7 +98,7 @@ impl ImageSource {
             ImageSource::OciArchive { file, .. } | ImageSource::DockerArchive { file, .. } => {
                 Some(file)
             }
-            ImageSource::Registry(_) => None,
+            ImageSource::Registry(_) | ImageSource::DockerDaemon { .. } => None,
         }
     }
 }
@@ -129,6 +143,9 @@ impl fmt::Display for ImageSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (transport, path, name) = match self {
             ImageSource::Registry(r) => return write!(f, "docker://{r}"),
+            ImageSource::DockerDaemon { reference } => {
+                return write!(f, "docker-daemon:{reference}");
+            }
             ImageSource::OciLayout { dir, tag } => ("oci", dir, tag),
             ImageSource::OciArchive { file, tag } => ("oci-archive", file, tag),
             ImageSource::DockerArchive { file, reference } => ("docker-archive", file, reference),
@@ -167,6 +184,17 @@ mod tests {
         );
         assert_eq!(parsed("oci-archive:img.tar"), "oci-archive:img.tar");
         assert_eq!(parsed("oci:dir:"), "oci:dir");
+        assert_eq!(
+            ImageSource::parse("docker-daemon:localhost:5000/app:1").unwrap(),
+            ImageSource::DockerDaemon {
+                reference: "localhost:5000/app:1".into()
+            }
+        );
+        assert_eq!(parsed("docker-daemon:app"), "docker-daemon:app");
+        assert!(matches!(
+            ImageSource::parse("docker-daemon:"),
+            Err(Error::EmptyPath(_))
+        ));
     }
 
     #[test]
@@ -191,7 +219,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown transport in `containers-storage:/var/lib/x`: use oci:DIR[:TAG], \
-             oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or docker://REF"
+             oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker-daemon:REF or docker://REF"
         );
         assert!(matches!(
             ImageSource::parse("dir:/tmp/x"),

@@ -35,6 +35,12 @@
 //! `TarBuilder` writes layer tars with hard links, odd names and lying headers; `LayoutWriter` puts
 //! blobs, manifests (OCI or Docker media types) and indexes into an OCI layout with correct or
 //! deliberately wrong digests.
+//!
+//! # A real Docker engine ([`dockerd::Dockerd`])
+//!
+//! A private Moby daemon per test binary (or per test, with a bridge inside a network namespace
+//! of its own), with `docker`, image load/build/import helpers and a restart script for
+//! `systemctl` shims.
 
 use std::{
     collections::BTreeSet,
@@ -45,6 +51,8 @@ use std::{
 };
 
 use sha2::{Digest as _, Sha256};
+
+pub mod dockerd;
 
 /// Runs `program args`, panicking with its output when it is missing or fails; returns stdout.
 pub fn run(program: &str, args: &[&str]) -> String {

@@ -78,7 +78,7 @@ impl Config {
 
     /// Reads and parses one file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = batchprep_oci::input::read_text(path)?;
+        let text = crate::input::read(path, "config")?;
         let file: ConfigFile = toml::from_str(&text).map_err(|e| {
             anyhow::anyhow!("{}: {}", path.display(), one_line_toml_error(&e, &text))
         })?;
@@ -123,8 +123,9 @@ impl Config {
                         *path = base.join(&*path);
                     }
                 }
+                ImageSource::DockerDaemon { .. } => {}
                 _ => bail!(
-                    "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)"
+                    "{origin} `{source}`: a local image needs a local transport (oci:, oci-archive:, docker-archive:, docker-daemon:)"
                 ),
             }
             out.insert(reference.to_string(), parsed);

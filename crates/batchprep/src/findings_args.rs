@@ -72,10 +72,20 @@ impl FindingsArgs {
 
     /// Renders an already-built report and returns the exit code.
     pub fn emit(&self, report: &Report, extra: &Extra) -> anyhow::Result<ExitCode> {
+        // What could not be checked goes to stderr in every format, so a CI log always says why.
+        for e in &extra.errors {
+            eprintln!("error: {e}");
+        }
+        let code = exit_code(report, self.fail_on, !extra.errors.is_empty());
         let mut out = std::io::stdout().lock();
-        crate::report::render(&mut out, self.format, report, extra)?;
-        out.flush()?;
-        Ok(exit_code(report, self.fail_on, extra.incomplete))
+        let written =
+            crate::report::render(&mut out, self.format, report, extra).and_then(|()| out.flush());
+        match written {
+            Ok(()) => Ok(code),
+            // A closed stdout (`| head -c1`) loses the report, not the verdict.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

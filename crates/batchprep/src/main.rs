@@ -4,15 +4,18 @@
 //! and renders what they return. Errors print as one line (`error: ...`) with exit code 2.
 
 mod cmd;
+mod completions;
 mod config;
 mod findings_args;
 mod image_open;
+mod input;
+mod manpage;
 mod network_args;
 mod report;
 
 use std::{io, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Prepare and validate container images and Azure Batch pool definitions before anything reaches Azure.
 #[derive(Debug, Parser)]
@@ -48,10 +51,14 @@ enum Command {
     Pool(cmd::pool::Command),
     /// The whole pre-flight of a pool and its tasks, for CI.
     Check(Box<cmd::check::Args>),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page, or write every page into a directory.
+    Man(manpage::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Lint(args) => cmd::lint::run(args),
@@ -62,6 +69,8 @@ fn main() -> ExitCode {
         Command::StartTask(args) => cmd::start_task::run(args),
         Command::Pool(command) => cmd::pool::run(command),
         Command::Check(args) => cmd::check::run(*args, cli.verbose),
+        Command::Completions(args) => completions::run(args, command()),
+        Command::Man(args) => manpage::run(args, command()),
     };
     match result {
         Ok(code) => code,
@@ -76,6 +85,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line's definition, with the version line `--version` prints: the crate's version and the
+/// date of the node-image catalog it judges images by.
+fn command() -> clap::Command {
+    let version = format!(
+        "{} (node-image catalog {})",
+        env!("CARGO_PKG_VERSION"),
+        batchprep_batch::catalog::as_of()
+    );
+    Cli::command().version(version)
 }
 
 /// A closed stdout (`batchprep rules | head`) is not an error.

@@ -213,7 +213,7 @@ fn bad_input_is_one_line_and_exit_2() {
                 "--local",
                 "ubuntu=docker://ubuntu",
             ],
-            "error: --local `docker://ubuntu`: a local image needs a local transport (oci:, oci-archive:, docker-archive:)\n",
+            "error: --local `docker://ubuntu`: a local image needs a local transport (oci:, oci-archive:, docker-archive:, docker-daemon:)\n",
         ),
         (
             &[
@@ -355,5 +355,347 @@ fn the_pool_spec_of_batchprep_toml_is_checked_when_no_pool_file_is_given() {
     assert_eq!(
         eol["location"],
         serde_json::json!({"file": "testdata/pools/gpu/batchprep.toml", "pointer": "[pool] (generated /virtualMachineConfiguration/imageReference)", "line": 2, "column": 1})
+    );
+}
+
+/// Runs batchprep from the repository root with `stdin` as standard input.
+fn batchprep_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_batchprep"))
+        .args(args)
+        .current_dir(root())
+        .env("BATCHPREP_TODAY", "2026-11-28")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// (rule, pointer, line) of every finding about a task, sorted.
+fn task_findings(json: &str) -> Vec<(String, String, u64)> {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut out: Vec<(String, String, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subject"].as_str().unwrap().starts_with("task "))
+        .filter(|f| f["id"].as_str().unwrap().starts_with("BP1"))
+        .map(|f| {
+            let loc = &f["location"];
+            (
+                f["name"].as_str().unwrap().to_owned(),
+                loc["pointer"].as_str().unwrap_or_default().to_owned(),
+                loc["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The render tasks of the README example, which `lint` and `check` both read from the local image.
+fn render_tasks(dir: &Path) -> PathBuf {
+    let tasks: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/example/tasks.json")).unwrap(),
+    )
+    .unwrap();
+    let render: Vec<_> = tasks
+        .into_iter()
+        .filter(|t| t["id"].as_str().unwrap().starts_with("frame"))
+        .collect();
+    let path = dir.join("render-tasks.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&render).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn lint_and_check_point_the_same_findings_at_the_same_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = render_tasks(dir.path());
+    let tasks = tasks.to_str().unwrap();
+    let config = "testdata/example/batchprep.toml";
+    let lint = batchprep(&[
+        "lint", "--task", tasks, "--config", config, "--format", "json",
+    ]);
+    let check = batchprep(&[
+        "check",
+        "testdata/example/pool.json",
+        "--task",
+        tasks,
+        "--config",
+        config,
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    let from_lint = task_findings(&stdout(&lint));
+    assert!(!from_lint.is_empty(), "{}", stdout(&lint));
+    assert_eq!(from_lint, task_findings(&stdout(&check)));
+    // Run options point at containerRunOptions in both.
+    assert!(
+        from_lint.contains(&(
+            "gpus-run-option".into(),
+            "/1/containerSettings/containerRunOptions".into(),
+            14
+        )),
+        "{from_lint:?}"
+    );
+}
+
+#[test]
+fn task_rules_run_when_the_image_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task.json");
+    std::fs::write(
+        &task,
+        r#"{"id": "t1", "commandLine": "run", "containerSettings": {"imageName": "myacr.azurecr.io/other:1", "containerRunOptions": "--gpus all --workdir app"}}"#,
+    )
+    .unwrap();
+    let out = batchprep(&[
+        "check",
+        "testdata/example/pool.json",
+        "--task",
+        task.to_str().unwrap(),
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    let found = task_findings(&stdout(&out));
+    let pointer = "/containerSettings/containerRunOptions".to_owned();
+    assert_eq!(
+        found,
+        [
+            ("gpus-run-option".into(), pointer.clone(), 1),
+            ("relative-workdir-option".into(), pointer, 1),
+        ]
+    );
+}
+
+/// A pool whose one task image is on a port nothing listens on: the registry cannot be asked.
+fn unreachable_pool(dir: &Path) -> (PathBuf, PathBuf) {
+    let pool = dir.join("pool.json");
+    std::fs::write(
+        &pool,
+        std::fs::read_to_string(root().join("testdata/example/pool.json")).unwrap(),
+    )
+    .unwrap();
+    let task = dir.join("task.json");
+    std::fs::write(
+        &task,
+        r#"{"id": "t1", "commandLine": "/bin/true", "containerSettings": {"imageName": "127.0.0.1:1/app:1"}}"#,
+    )
+    .unwrap();
+    (pool, task)
+}
+
+#[test]
+fn a_registry_that_cannot_be_asked_is_reported_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, task) = unreachable_pool(dir.path());
+    let run = |format: &str| {
+        batchprep(&[
+            "check",
+            pool.to_str().unwrap(),
+            "--task",
+            task.to_str().unwrap(),
+            "--config",
+            "testdata/example/batchprep.toml",
+            "--insecure-registry",
+            "127.0.0.1:1",
+            "--timeout",
+            "5",
+            "--format",
+            format,
+        ])
+    };
+    let json = run("json");
+    assert_eq!(json.status.code(), Some(2), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let errors = doc["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["subject"] == "image 127.0.0.1:1/app:1"
+                && e["message"].as_str().unwrap().starts_with("unreachable")),
+        "{errors:?}"
+    );
+    assert!(
+        stderr(&json).contains("error: could not check image 127.0.0.1:1/app:1: unreachable"),
+        "{}",
+        stderr(&json)
+    );
+    for (format, expected) in [
+        (
+            "github",
+            "::error title=could not check::could not check image 127.0.0.1:1/app:1",
+        ),
+        (
+            "azure",
+            "##vso[task.logissue type=error;code=could-not-check]could not check image 127.0.0.1:1/app:1",
+        ),
+        (
+            "junit",
+            r#"<error type="could-not-check" message="unreachable"#,
+        ),
+        ("sarif", r#""executionSuccessful": false"#),
+    ] {
+        let out = run(format);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(
+            stdout(&out).contains(expected),
+            "{format}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn a_closed_stdout_keeps_the_exit_code() {
+    let closed = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Command::new(env!("CARGO_BIN_EXE_batchprep"))
+            .args(args)
+            .current_dir(root())
+            .env("BATCHPREP_TODAY", "2026-11-28")
+            .stdout(writer)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .code()
+    };
+    let mut findings = EXAMPLE.to_vec();
+    findings.extend(["--format", "json"]);
+    assert_eq!(closed(&findings), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, task) = unreachable_pool(dir.path());
+    assert_eq!(
+        closed(&[
+            "check",
+            pool.to_str().unwrap(),
+            "--task",
+            task.to_str().unwrap(),
+            "--insecure-registry",
+            "127.0.0.1:1",
+            "--format",
+            "json",
+        ]),
+        Some(2)
+    );
+}
+
+#[test]
+fn dash_reads_each_file_argument_from_stdin() {
+    let file = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
+    let reference = example("json");
+    let summary = |o: &Output| {
+        let doc: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+        doc["summary"].clone()
+    };
+    // The pool, a task file and the config, each as `-`.
+    let pool = batchprep_stdin(
+        &[
+            "check",
+            "-",
+            "--task",
+            "testdata/example/tasks.json",
+            "--config",
+            "testdata/example/batchprep.toml",
+            "--offline",
+            "--format",
+            "json",
+        ],
+        &file("testdata/example/pool.json"),
+    );
+    assert_eq!(pool.status.code(), Some(1), "{}", stderr(&pool));
+    assert_eq!(summary(&pool), summary(&reference));
+    let tasks = batchprep_stdin(
+        &[
+            "check",
+            "testdata/example/pool.json",
+            "--task",
+            "-",
+            "--config",
+            "testdata/example/batchprep.toml",
+            "--offline",
+            "--format",
+            "json",
+        ],
+        &file("testdata/example/tasks.json"),
+    );
+    assert_eq!(tasks.status.code(), Some(1), "{}", stderr(&tasks));
+    let config = batchprep_stdin(
+        &[
+            "check",
+            "testdata/example/pool.json",
+            "--task",
+            "testdata/example/tasks.json",
+            "--config",
+            "-",
+            "--offline",
+            "--format",
+            "json",
+        ],
+        &file("testdata/example/batchprep.toml")
+            .replace("oci:render-image", "oci:testdata/example/render-image"),
+    );
+    assert_eq!(config.status.code(), Some(1), "{}", stderr(&config));
+    assert_eq!(summary(&config), summary(&reference));
+    // Standard input is read once: a second `-` is one clear line and exit 2.
+    let twice = batchprep_stdin(
+        &["check", "-", "--task", "-", "--offline"],
+        &file("testdata/example/pool.json"),
+    );
+    assert_eq!(twice.status.code(), Some(2));
+    assert_eq!(
+        stderr(&twice),
+        "error: task file: standard input was already read by another argument\n"
+    );
+    let spec = batchprep_stdin(
+        &["pool", "emit", "-"],
+        &file("testdata/pools/cpu/batchprep.toml"),
+    );
+    assert_eq!(spec.status.code(), Some(0), "{}", stderr(&spec));
+    assert_eq!(
+        stdout(&spec),
+        stdout(&batchprep(&[
+            "pool",
+            "emit",
+            "testdata/pools/cpu/batchprep.toml"
+        ]))
+    );
+}
+
+#[test]
+fn one_spelling_of_format_and_platform_across_commands() {
+    let format = batchprep(&["rules", "--format", "json"]);
+    assert_eq!(format.status.code(), Some(0));
+    assert_eq!(stdout(&format), stdout(&batchprep(&["rules", "--json"])));
+    let catalog: serde_json::Value = serde_json::from_str(&stdout(&format)).unwrap();
+    assert_eq!(
+        catalog.as_array().unwrap().len(),
+        batchprep_lint::catalog().len()
+    );
+    // `--platform` names the nodes' platform in lint and check as in inspect.
+    let mut args = EXAMPLE.to_vec();
+    args.extend(["--platform", "linux/arm64", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&batchprep(&args))).unwrap();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "platform-mismatch"),
+        "{doc}"
     );
 }

@@ -198,3 +198,97 @@ fn inspect_and_lint_read_registry_images_with_and_without_the_cache() {
     );
     assert_eq!(layers(&uncached), 0, "--no-cache writes no cache");
 }
+
+/// A cold `check` of images sharing a base layer asks the registry for each blob once, whoever
+/// needs it (the probe and the image reader, three images at once); a warm one asks for no layer.
+/// Counted in the real registry's access log.
+#[test]
+fn a_cold_check_fetches_each_blob_once() {
+    let registry = Registry::start_logged();
+    let host = registry.host.clone();
+    let dir = tempfile::tempdir().unwrap();
+    // Three images on the tiny image's layer, each with its own config (and so its own manifest).
+    let layout = dir.path().join("oci");
+    registry_harness::run(
+        Command::new("cp")
+            .arg("-a")
+            .arg(registry_harness::tiny_image())
+            .arg(&layout),
+    );
+    let l = layout.to_str().unwrap();
+    let mut names = Vec::new();
+    for (i, repo_tag) in ["team/a:1.0", "team/b:1.0", "team/a:2.0"]
+        .iter()
+        .enumerate()
+    {
+        let tag = format!("v{i}");
+        registry_harness::run(Command::new("umoci").args([
+            "config",
+            "--image",
+            &format!("{l}:tiny"),
+            "--tag",
+            &tag,
+            "--config.env",
+            &format!("IMAGE={i}"),
+        ]));
+        registry.push_layout(&layout, &tag, repo_tag);
+        names.push(format!("{host}/{repo_tag}"));
+    }
+    let pushed = registry.requests().len();
+    std::fs::write(
+        dir.path().join("pool.json"),
+        serde_json::to_string(&serde_json::json!({
+            "id": "render",
+            "vmSize": "Standard_D2s_v3",
+            "virtualMachineConfiguration": {
+                "imageReference": {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2404", "version": "latest"},
+                "nodeAgentSKUId": "batch.node.ubuntu 24.04",
+                "containerConfiguration": {"type": "dockerCompatible", "containerImageNames": names}
+            },
+            "targetDedicatedNodes": 1
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+
+    let blob_gets = |requests: &[String]| {
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for r in requests {
+            if let Some(path) = r.strip_prefix("GET ")
+                && let Some((_, digest)) = path.split_once("/blobs/")
+            {
+                *counts.entry(digest.to_owned()).or_default() += 1;
+            }
+        }
+        counts
+    };
+    let manifest_gets = |requests: &[String]| {
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for r in requests.iter().filter(|r| r.contains("/manifests/")) {
+            if let Some(path) = r.strip_prefix("GET ") {
+                *counts.entry(path.to_owned()).or_default() += 1;
+            }
+        }
+        counts
+    };
+
+    let (code, _, stderr) = check(dir.path(), &host, "json");
+    assert!(matches!(code, 0 | 1), "{stderr}");
+    let cold: Vec<String> = registry.requests()[pushed..].to_vec();
+    let blobs = blob_gets(&cold);
+    // One shared layer and three configs, each fetched once.
+    assert_eq!(blobs.len(), 4, "{cold:#?}");
+    assert!(blobs.values().all(|&n| n == 1), "{blobs:#?}");
+    let manifests = manifest_gets(&cold);
+    assert_eq!(manifests.len(), 3, "{cold:#?}");
+    assert!(manifests.values().all(|&n| n == 1), "{manifests:#?}");
+
+    // Warm: the layer index comes from the cache; only the probe's config reads remain.
+    let before = registry.requests().len();
+    let (code, _, stderr) = check(dir.path(), &host, "json");
+    assert!(matches!(code, 0 | 1), "{stderr}");
+    let warm: Vec<String> = registry.requests()[before..].to_vec();
+    let blobs = blob_gets(&warm);
+    assert_eq!(blobs.len(), 3, "{warm:#?}");
+    assert!(blobs.values().all(|&n| n == 1), "{blobs:#?}");
+}

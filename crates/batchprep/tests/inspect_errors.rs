@@ -261,7 +261,7 @@ fn unknown_transport() {
     assert_eq!(
         stderr,
         "error: unknown transport in `containers-storage:app`: use oci:DIR[:TAG], \
-         oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or docker://REF\n"
+         oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker-daemon:REF or docker://REF\n"
     );
     assert_eq!((code, stdout.as_str()), (2, ""));
 }

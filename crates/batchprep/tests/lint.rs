@@ -152,6 +152,7 @@ fn json_report_has_the_containers_findings_and_summary() {
             },
         ],
         "summary": {"errors": 2, "warnings": 0, "notes": 0, "suppressed": 0},
+        "errors": [],
     });
     assert_eq!(v, expected);
 }
@@ -277,10 +278,10 @@ fn task_files_lint_each_task_and_point_into_the_file() {
     assert_eq!(
         stdout,
         format!("error[relative-entrypoint]: task render-2 (app:1)
- --> tasks.json:9:20 (/1/commandLine)
-  |
-9 |     \"commandLine\": \"/app/run.sh\",
-  |                    ^
+  --> tasks.json:11:20 (/1/containerSettings/imageName)
+   |
+11 |       \"imageName\": \"app:1\",
+   |                    ^
   = the program `./run.sh` from the ENTRYPOINT is relative to the working directory, which is the task working directory `/mnt/batch/tasks/workitems/job/job-1/render-2/wd`, not the image WORKDIR `/app` (the image has it at `/app/run.sh`)
   = why: Batch replaces the image WORKDIR with the task working directory, a bind mount from the node that holds none of the image's files. A program such as `./run.sh` is looked up relative to that directory and is not found: the container fails to start with \"no such file or directory\".
   = fix: use the absolute path `/app/run.sh`, or add `--workdir /app` to containerRunOptions or set `workingDirectory: containerImageDefault`

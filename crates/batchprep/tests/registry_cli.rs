@@ -585,3 +585,99 @@ fn registry_settings_from_batchprep_toml() {
         )
     );
 }
+
+/// One registry setting for every command that reads a registry: `--insecure-registry`,
+/// `BATCHPREP_INSECURE_REGISTRIES` and `[registry] insecure-registries` each let `inspect`, `lint`,
+/// `registry check` and `check` read from a plain-HTTP registry; without any of them each fails with
+/// exit 2 (HTTPS against a plain-HTTP registry).
+#[test]
+fn one_registry_setting_from_flag_env_or_config_on_every_command() {
+    let registry = Registry::start(Auth::Anonymous, false);
+    registry.push("team/app:1.0");
+    let h = registry.host.clone();
+    let image = format!("{h}/team/app:1.0");
+    let dir = tempfile::tempdir().unwrap();
+    let pool = dir.path().join("pool.json");
+    std::fs::write(
+        &pool,
+        serde_json::json!({
+            "id": "p",
+            "vmSize": "standard_d2s_v3",
+            "virtualMachineConfiguration": {
+                "imageReference": {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204", "version": "latest"},
+                "nodeAgentSKUId": "batch.node.ubuntu 22.04",
+                "containerConfiguration": {"type": "dockerCompatible", "containerImageNames": [image]}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let pool = pool.to_str().unwrap().to_owned();
+    let commands: Vec<(&str, Vec<String>)> = vec![
+        (
+            "inspect",
+            vec!["inspect".into(), image.clone(), "--no-cache".into()],
+        ),
+        (
+            "lint",
+            vec!["lint".into(), image.clone(), "--no-cache".into()],
+        ),
+        (
+            "registry check",
+            vec!["registry".into(), "check".into(), image.clone()],
+        ),
+        (
+            "check",
+            vec![
+                "check".into(),
+                pool.clone(),
+                "--no-cache".into(),
+                "--format".into(),
+                "json".into(),
+            ],
+        ),
+    ];
+    let config = dir.path().join("batchprep.toml");
+    for (name, args) in &commands {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = std::fs::remove_file(&config);
+        let without = batchprep(&args, &[], None, dir.path());
+        assert_eq!(
+            without.code, 2,
+            "{name} without a setting: {}{}",
+            without.stdout, without.stderr
+        );
+
+        let mut with_flag = args.clone();
+        with_flag.extend(["--insecure-registry", &h]);
+        let flag = batchprep(&with_flag, &[], None, dir.path());
+        let env = batchprep(
+            &args,
+            &[("BATCHPREP_INSECURE_REGISTRIES", &h)],
+            None,
+            dir.path(),
+        );
+        std::fs::write(
+            &config,
+            format!("[registry]\ninsecure-registries = [\"{h}\"]\n"),
+        )
+        .unwrap();
+        let file = batchprep(&args, &[], None, dir.path());
+        for (source, run) in [("flag", &flag), ("environment", &env), ("config", &file)] {
+            assert!(
+                matches!(run.code, 0 | 1),
+                "{name} with the {source}: exit {}: {}{}",
+                run.code,
+                run.stdout,
+                run.stderr
+            );
+            assert!(
+                !run.stderr.contains("error"),
+                "{name} with the {source}: {}",
+                run.stderr
+            );
+        }
+        assert_eq!(flag.stdout, env.stdout, "{name}: flag and environment");
+        assert_eq!(flag.stdout, file.stdout, "{name}: flag and config");
+    }
+}

@@ -1,5 +1,6 @@
 //! Terraform `azurerm_batch_pool`. The provider's defaults differ from the API's (`wait_for_success`
-//! false, auto-user `scope` Task), so both are written out. Passwords become `sensitive` variables.
+//! false, auto-user `scope` Task), so both are written out, and the provider is pinned
+//! (`required_providers`) so `terraform init` is reproducible. Passwords become `sensitive` variables.
 
 use std::fmt::Write as _;
 
@@ -128,6 +129,8 @@ pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
     let mut out = String::from(
         "# Azure Batch pool written by batchprep (`batchprep pool emit --format terraform`).\n\n",
     );
+    // Pinned so `terraform init` picks the provider whose defaults this file was written for.
+    out.push_str("terraform {\n  required_providers {\n    azurerm = {\n      source  = \"hashicorp/azurerm\"\n      version = \"~> 4.0\"\n    }\n  }\n}\n\n");
     out.push_str("variable \"resource_group_name\" {\n  description = \"The resource group of the Batch account.\"\n  type        = string\n}\n\n");
     out.push_str("variable \"batch_account_name\" {\n  description = \"The existing Batch account the pool belongs to.\"\n  type        = string\n}\n\n");
     if secrets.is_none() {

@@ -1,48 +1,46 @@
-//! The rules, one module each. [`ALL`] lists every rule name in code; a test keeps it and the
-//! catalog under `rules/` one to one.
+//! The rules, one module each, and their registry.
+//!
+//! Every rule module declares its identity once, as `pub const RULE: Rule = Rule::new("name",
+//! &[facts]);` (see [`Rule`]), and its family lists the module once: `container::RULES`,
+//! `pool::RULES`, `network::RULES`, `registry::RULES`, `coverage::RULES`. [`all`] chains the
+//! families; a test keeps it and the catalog under `rules/` one to one.
+//!
+//! Adding a rule, or converting one written in the older style (`pub const NAME: &str = "x";` and
+//! `f.finding(NAME, ...)`), is mechanical:
+//!
+//! 1. write `rules/<name>.toml`;
+//! 2. in the module, replace `pub const NAME: &str = "x";` by
+//!    `pub const RULE: Rule = Rule::new("x", &[Fact::Task, Fact::Image]).at(TaskField::Program);`
+//!    (`needs`: the facts the rule reads; a container rule that reads only the task needs
+//!    `&[Fact::Task]` and then runs even when the image could not be read. `.at(...)`: the task field
+//!    its findings point at, for container rules);
+//! 3. replace `NAME` by `RULE` in its `f.finding(...)` / `Finding::new(...)` calls;
+//! 4. add one line to the family list: for a container rule
+//!    `ContainerRule { rule: x::RULE, check: x::check, linux_only: false }` in `container::RULES`
+//!    (`linux_only`: models Linux exec, skipped for Windows images); for a pool rule
+//!    `PoolRule { rule: x::RULE, check: x::check }` in `pool::RULES`.
 
 pub mod container;
 pub mod coverage;
 pub mod network;
 pub mod pool;
 pub mod registry;
+mod rule;
 
-/// Every rule implemented in code, by name.
-pub const ALL: &[&str] = &[
-    coverage::registry_check_skipped::NAME,
-    coverage::image_not_inspected::NAME,
-    container::relative_entrypoint::NAME,
-    container::workdir_relative_argument::NAME,
-    container::executable_not_found::NAME,
-    container::not_executable_by_task_user::NAME,
-    container::shebang_interpreter_missing::NAME,
-    container::shebang_crlf::NAME,
-    container::nothing_to_run::NAME,
-    container::entrypoint_swallows_command_line::NAME,
-    container::platform_mismatch::NAME,
-    container::gpus_run_option::NAME,
-    container::runtime_run_option::NAME,
-    container::redundant_rm_option::NAME,
-    container::relative_workdir_option::NAME,
-    container::unexpanded_variable::NAME,
-    network::docker_bridge_overlap::NAME,
-    network::docker_address_pool_overlap::NAME,
-    pool::container_type_missing::NAME,
-    pool::docker_data_root_on_os_disk::NAME,
-    pool::invalid_registry_server::NAME,
-    pool::legacy_pool_field::NAME,
-    pool::missing_registry_credentials::NAME,
-    pool::mutable_image_tag::NAME,
-    pool::node_agent_mismatch::NAME,
-    pool::node_image_end_of_life::NAME,
-    pool::node_image_without_docker::NAME,
-    pool::obsolete_docker_daemon_flags::NAME,
-    pool::rdma_image_on_non_rdma_size::NAME,
-    pool::retired_node_image::NAME,
-    pool::task_image_not_prefetched::NAME,
-    pool::task_missing_container_settings::NAME,
-    pool::template_value_unknown::NAME,
-    pool::unsupported_vm_size::NAME,
-    registry::image_not_pullable::NAME,
-    registry::docker_hub_rate_limit_risk::NAME,
-];
+pub use rule::{Fact, Rule, TaskField};
+
+/// Every rule implemented in code, family by family.
+pub fn all() -> impl Iterator<Item = Rule> {
+    coverage::RULES
+        .iter()
+        .copied()
+        .chain(container::RULES.iter().map(|r| r.rule))
+        .chain(network::RULES.iter().copied())
+        .chain(pool::RULES.iter().map(|r| r.rule))
+        .chain(registry::RULES.iter().copied())
+}
+
+/// The rule with this catalog name, when code implements it.
+pub fn by_name(name: &str) -> Option<Rule> {
+    all().find(|r| r.name() == name)
+}

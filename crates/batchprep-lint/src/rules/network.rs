@@ -8,15 +8,25 @@ use crate::Finding;
 
 /// docker0 overlaps a range the node must reach (BP301).
 pub mod docker_bridge_overlap {
-    /// Rule name.
-    pub const NAME: &str = "docker-bridge-overlap";
+    use crate::rules::{Fact, Rule};
+
+    /// The rule.
+    pub const RULE: Rule = Rule::new("docker-bridge-overlap", &[Fact::Network]);
 }
 
 /// A default address pool overlaps a range the node must reach (BP302).
 pub mod docker_address_pool_overlap {
-    /// Rule name.
-    pub const NAME: &str = "docker-address-pool-overlap";
+    use crate::rules::{Fact, Rule};
+
+    /// The rule.
+    pub const RULE: Rule = Rule::new("docker-address-pool-overlap", &[Fact::Network]);
 }
+
+/// The network rules.
+pub const RULES: &[crate::rules::Rule] = &[
+    docker_bridge_overlap::RULE,
+    docker_address_pool_overlap::RULE,
+];
 
 /// One finding per overlap in `analysis`, in its order (bridge first, then pools).
 pub fn check(analysis: &NetAnalysis) -> Vec<Finding> {
@@ -44,7 +54,7 @@ fn finding(o: &Overlap, suggestion: Option<&Suggestion>) -> Finding {
                 None => no_room_fix(),
             };
             Finding::new(
-                docker_bridge_overlap::NAME,
+                docker_bridge_overlap::RULE,
                 format!("docker0 {cidr}"),
                 format!(
                     "docker0 {cidr} overlaps {network} on {}: traffic from containers to {} goes into the bridge and never reaches {place}",
@@ -71,7 +81,7 @@ fn finding(o: &Overlap, suggestion: Option<&Suggestion>) -> Finding {
                 None => no_room_fix(),
             };
             Finding::new(
-                docker_address_pool_overlap::NAME,
+                docker_address_pool_overlap::RULE,
                 format!("default address pool {cidr}"),
                 format!(
                     "default address pool {cidr} (size {size}) overlaps {network} on {}: containers on Docker networks taken from it cannot reach {} in {place}",

@@ -11,15 +11,23 @@ use crate::{Finding, Severity};
 
 /// A registry answered that a node could not pull the image.
 pub mod image_not_pullable {
-    /// Rule name.
-    pub const NAME: &str = "image-not-pullable";
+    use crate::rules::{Fact, Rule};
+
+    /// The rule.
+    pub const RULE: Rule = Rule::new("image-not-pullable", &[Fact::Registry]);
 }
 
 /// Docker Hub pulls beyond the quota of the pool's egress addresses.
 pub mod docker_hub_rate_limit_risk {
-    /// Rule name.
-    pub const NAME: &str = "docker-hub-rate-limit-risk";
+    use crate::rules::{Fact, Rule};
+
+    /// The rule.
+    pub const RULE: Rule = Rule::new("docker-hub-rate-limit-risk", &[Fact::Registry, Fact::Pool]);
 }
+
+/// The registry rules.
+pub const RULES: &[crate::rules::Rule] =
+    &[image_not_pullable::RULE, docker_hub_rate_limit_risk::RULE];
 
 /// One `image-not-pullable` finding per reference the registry refused. Inconclusive outcomes
 /// (`unreachable`, `tls-error`, `error`) are not findings: the caller reports them as "could not
@@ -35,7 +43,7 @@ pub fn not_pullable(results: &[ProbeResult]) -> Vec<Finding> {
             } else {
                 format!("{}: {detail}", r.outcome)
             };
-            Finding::new(image_not_pullable::NAME, r.reference.to_string(), message)
+            Finding::new(image_not_pullable::RULE, r.reference.to_string(), message)
                 .with_fix(fix_for(r))
         })
         .collect()
@@ -225,7 +233,7 @@ pub fn docker_hub_rate_limit_risk(risk: &HubRisk) -> Option<Finding> {
         ));
     }
     let finding = Finding::new(
-        docker_hub_rate_limit_risk::NAME,
+        docker_hub_rate_limit_risk::RULE,
         "Docker Hub pulls",
         message,
     )

@@ -2,7 +2,9 @@
 //! the manifest (the platform's entry of an index) and the config first, then each layer streamed
 //! from the registry into [`index_layer`] (decompressed, hashed against its digest, never held whole
 //! in memory). Each layer's file index is cached under `$XDG_CACHE_HOME/batchprep/layers/`, keyed by
-//! the layer digest, so a base layer shared by many images is downloaded and read once across runs.
+//! the layer digest, so a base layer shared by many images is downloaded and read once across runs;
+//! within a run, every blob (manifest, config, layer) is fetched once, whoever asks for it, and the
+//! runtime and clients are built once (`shared`). Indexes are followed by platform, nested ones too.
 //!
 //! Credentials come from the same sources as `registry check` (DESIGN §6); refresh tokens are
 //! exchanged by the probe's token flow, since `oci-client` only speaks Basic and bearer.
@@ -24,6 +26,7 @@ use serde::Deserialize;
 use super::{
     CredentialPaths, CredentialStore, SecretKind,
     probe::{MANIFEST_ACCEPT, MAX_MANIFEST_BYTES},
+    shared,
 };
 use crate::{
     Error, Image, Layer, LayerIndex, MergedFs, OpenOptions, Reference,
@@ -128,59 +131,44 @@ struct ManifestJson {
     layers: Vec<Descriptor>,
 }
 
-/// Opens a registry image for `options.platform`.
+/// Opens a registry image for `options.platform`. Blobs other readers in this process fetched or are
+/// fetching (and layer indexes in the cache) are not fetched again.
 pub fn open(
     reference: &Reference,
     options: &OpenOptions,
     access: &RegistryAccess,
 ) -> Result<Image, Error> {
     let source = format!("docker://{reference}");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            image_error(
-                &source,
-                PullError::Client(format!("cannot start the async runtime: {e}")),
-            )
-        })?;
-    let target: oci_client::Reference =
-        reference
-            .to_string()
-            .parse()
-            .map_err(|e: oci_client::ParseError| {
-                image_error(&source, PullError::Client(e.to_string()))
-            })?;
-    let mut config = ClientConfig {
-        protocol: ClientProtocol::HttpsExcept(access.insecure_registries.clone()),
-        ..ClientConfig::default()
-    };
-    if let Some(dir) = &access.cert_dir {
-        for path in super::probe::cert_files(dir, &reference.registry)
-            .map_err(|e| Error::io(dir.clone(), e))?
-        {
-            let data = std::fs::read(&path).map_err(|e| Error::io(path.clone(), e))?;
-            config
-                .extra_root_certificates
-                .push(oci_client::client::Certificate {
-                    encoding: oci_client::client::CertificateEncoding::Pem,
-                    data,
-                });
-        }
-    }
-    let client = Client::new(config);
+    let shared = shared::shared();
+    let runtime = shared
+        .runtime
+        .as_ref()
+        .map_err(|e| image_error(&source, PullError::Client(e.clone())))?;
+    let target = client_reference(reference);
     let auth = runtime
         .block_on(auth_for(reference, access))
         .map_err(|e| image_error(&source, e))?;
+    let client = client_for(reference, access, &auth)?;
+    let reader = Reader {
+        runtime,
+        client: &client,
+        auth: &auth,
+        target: &target,
+        source: &source,
+    };
 
-    let accept: Vec<&str> = MANIFEST_ACCEPT.split(", ").collect();
-    let (manifest_bytes, mut manifest_digest) = runtime
-        .block_on(client.pull_manifest_raw(&target, &auth, &accept))
-        .map_err(|e| image_error(&source, e))?;
+    let (manifest_bytes, mut manifest_digest) = reader.manifest(reference)?;
     let mut manifest = parse_manifest(&source, &manifest_bytes)?;
-    let mut target = target;
-    if let Some(entries) = manifest.manifests.take() {
+    // Indexes are followed by platform, nested ones too (bounded, as for local layouts).
+    let mut depth = 0;
+    while let Some(entries) = manifest.manifests.take() {
+        depth += 1;
+        if depth > 4 {
+            return Err(image_error(
+                &source,
+                PullError::Manifest(format!("index {manifest_digest} nests more than 4 deep")),
+            ));
+        }
         let mut available = Vec::new();
         let mut chosen = None;
         for entry in &entries {
@@ -201,22 +189,9 @@ pub fn open(
                 available: available.join(", "),
             });
         };
-        target = oci_client::Reference::with_digest(
-            target.registry().to_owned(),
-            target.repository().to_owned(),
-            digest.clone(),
-        );
-        let (bytes, d) = runtime
-            .block_on(client.pull_manifest_raw(&target, &auth, &accept))
-            .map_err(|e| image_error(&source, e))?;
-        manifest_digest = d;
+        let bytes = reader.manifest_by_digest(&digest)?;
+        manifest_digest = digest;
         manifest = parse_manifest(&source, &bytes)?;
-        if manifest.manifests.is_some() {
-            return Err(image_error(
-                &source,
-                PullError::Manifest(format!("index {digest} points to another index")),
-            ));
-        }
     }
     let config_desc = manifest.config.ok_or_else(|| {
         image_error(
@@ -224,10 +199,7 @@ pub fn open(
             PullError::Manifest("the manifest names no config".into()),
         )
     })?;
-    let mut config_bytes = Vec::new();
-    runtime
-        .block_on(client.pull_blob(&target, config_desc.digest.as_str(), &mut config_bytes))
-        .map_err(|e| image_error(&source, e))?;
+    let config_bytes = reader.config(&config_desc.digest)?;
     let config: ConfigJson =
         serde_json::from_slice(&config_bytes).map_err(|e| Error::InvalidJson {
             what: "config",
@@ -237,25 +209,18 @@ pub fn open(
     let platform = config.platform();
     let image_config = config.into_image_config();
 
-    let mut layers = Vec::new();
-    let mut indexes = Vec::new();
-    for desc in &manifest.layers {
-        let index = match cached(access, &desc.digest) {
-            Some(index) => index,
-            None => {
-                let index = stream_layer(&runtime, &client, &target, desc, &source)?;
-                store(access, &index);
-                index
-            }
-        };
-        layers.push(Layer {
+    let indexes = reader.layers(access, &manifest.layers)?;
+    let layers = manifest
+        .layers
+        .iter()
+        .zip(&indexes)
+        .map(|(desc, index)| Layer {
             digest: desc.digest.clone(),
             media_type: desc.media_type.clone(),
             size: desc.size,
             uncompressed_size: Some(index.uncompressed_size),
-        });
-        indexes.push(index);
-    }
+        })
+        .collect();
     Ok(Image {
         source,
         manifest_digest,
@@ -263,8 +228,194 @@ pub fn open(
         platform,
         config: image_config,
         layers,
-        fs: MergedFs::from_layers(indexes),
+        fs: MergedFs::from_layers(indexes.iter().map(|i| LayerIndex::clone(i)).collect()),
     })
+}
+
+/// The `oci-client` form of a reference, built from its already-checked parts (parsing the text
+/// again would compile `oci-client`'s reference regex, most of a warm `inspect`).
+fn client_reference(reference: &Reference) -> oci_client::Reference {
+    let (registry, repository) = (reference.registry.clone(), reference.repository.clone());
+    match (&reference.tag, &reference.digest) {
+        (Some(t), Some(d)) => {
+            oci_client::Reference::with_tag_and_digest(registry, repository, t.clone(), d.clone())
+        }
+        (None, Some(d)) => oci_client::Reference::with_digest(registry, repository, d.clone()),
+        (t, None) => oci_client::Reference::with_tag(
+            registry,
+            repository,
+            t.clone().unwrap_or_else(|| "latest".to_owned()),
+        ),
+    }
+}
+
+/// The process's client for this registry, transport settings and credential: built once, so the
+/// TLS roots are loaded and connections and tokens reused across images.
+fn client_for(
+    reference: &Reference,
+    access: &RegistryAccess,
+    auth: &RegistryAuth,
+) -> Result<Client, Error> {
+    use sha2::Digest as _;
+    let who = match auth {
+        RegistryAuth::Anonymous => "anonymous".to_owned(),
+        RegistryAuth::Basic(user, password) => format!(
+            "basic {user} {}",
+            hex::encode(sha2::Sha256::digest(password.as_bytes()))
+        ),
+        RegistryAuth::Bearer(token) => {
+            format!(
+                "bearer {}",
+                hex::encode(sha2::Sha256::digest(token.as_bytes()))
+            )
+        }
+    };
+    let key = format!(
+        "{}\n{:?}\n{:?}\n{who}",
+        reference.registry, access.insecure_registries, access.cert_dir
+    );
+    let clients = &shared::shared().clients;
+    if let Some(c) = shared::lock(clients).get(&key) {
+        return Ok(c.clone());
+    }
+    let mut config = ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(access.insecure_registries.clone()),
+        ..ClientConfig::default()
+    };
+    if let Some(dir) = &access.cert_dir {
+        for path in super::probe::cert_files(dir, &reference.registry)
+            .map_err(|e| Error::io(dir.clone(), e))?
+        {
+            let data = std::fs::read(&path).map_err(|e| Error::io(path.clone(), e))?;
+            config
+                .extra_root_certificates
+                .push(oci_client::client::Certificate {
+                    encoding: oci_client::client::CertificateEncoding::Pem,
+                    data,
+                });
+        }
+    }
+    let client = Client::new(config);
+    Ok(shared::lock(clients).entry(key).or_insert(client).clone())
+}
+
+/// One image's reads, through the process-wide content store.
+struct Reader<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    client: &'a Client,
+    auth: &'a RegistryAuth,
+    target: &'a oci_client::Reference,
+    source: &'a str,
+}
+
+/// Layers of one image read at once (each a download plus a decompressing reader thread).
+const PARALLEL_LAYERS: usize = 4;
+
+impl Reader<'_> {
+    /// The manifest the reference names, and its digest: by digest from the store when the probe
+    /// (or another reader) fetched it, else from the registry, once per tag.
+    fn manifest(&self, reference: &Reference) -> Result<(Arc<[u8]>, String), Error> {
+        if let Some(d) = &reference.digest {
+            return Ok((self.manifest_by_digest(d)?, d.clone()));
+        }
+        let shared = shared::shared();
+        let tag = shared::tag_key(
+            &reference.registry,
+            &reference.repository,
+            reference.tag_or_latest().unwrap_or("latest"),
+        );
+        let known = shared::lock(&shared.tags).get(&tag).cloned();
+        if let Some(d) = known {
+            return Ok((self.manifest_by_digest(&d)?, d));
+        }
+        let (bytes, digest) = self.fetch_manifest(self.target)?;
+        shared.blobs.offer(&digest, Arc::clone(&bytes));
+        shared::lock(&shared.tags)
+            .entry(tag)
+            .or_insert_with(|| digest.clone());
+        Ok((bytes, digest))
+    }
+
+    fn manifest_by_digest(&self, digest: &str) -> Result<Arc<[u8]>, Error> {
+        shared::shared().blobs.get_or_try(digest, || {
+            let target = self.target.clone_with_digest(digest.to_owned());
+            let (bytes, actual) = self.fetch_manifest(&target)?;
+            if actual != digest {
+                return Err(image_error(
+                    self.source,
+                    PullError::Manifest(format!(
+                        "manifest digest mismatch: asked for {digest}, the content is {actual}"
+                    )),
+                ));
+            }
+            Ok(bytes)
+        })
+    }
+
+    fn fetch_manifest(&self, target: &oci_client::Reference) -> Result<(Arc<[u8]>, String), Error> {
+        let accept: Vec<&str> = MANIFEST_ACCEPT.split(", ").collect();
+        let (bytes, digest) = self
+            .runtime
+            .block_on(self.client.pull_manifest_raw(target, self.auth, &accept))
+            .map_err(|e| image_error(self.source, e))?;
+        Ok((Arc::from(bytes.as_ref()), digest))
+    }
+
+    /// The config blob (verified against its digest by `oci-client`), fetched once per process.
+    fn config(&self, digest: &str) -> Result<Arc<[u8]>, Error> {
+        shared::shared().blobs.get_or_try(digest, || {
+            let mut bytes = Vec::new();
+            self.runtime
+                .block_on(async {
+                    self.client
+                        .store_auth_if_needed(self.target.resolve_registry(), self.auth)
+                        .await;
+                    self.client.pull_blob(self.target, digest, &mut bytes).await
+                })
+                .map_err(|e| image_error(self.source, e))?;
+            Ok(Arc::from(bytes))
+        })
+    }
+
+    /// Every layer's index, a few layers at a time, each from this process's store, the cache, or
+    /// the registry (once per digest); fails with the first layer's error in order.
+    fn layers(
+        &self,
+        access: &RegistryAccess,
+        descs: &[Descriptor],
+    ) -> Result<Vec<Arc<LayerIndex>>, Error> {
+        let mut out = Vec::with_capacity(descs.len());
+        for chunk in descs.chunks(PARALLEL_LAYERS) {
+            let read: Vec<Result<Arc<LayerIndex>, Error>> = std::thread::scope(|scope| {
+                let jobs: Vec<_> = chunk
+                    .iter()
+                    .map(|desc| scope.spawn(move || self.layer(access, desc)))
+                    .collect();
+                jobs.into_iter()
+                    .map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+            for r in read {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn layer(&self, access: &RegistryAccess, desc: &Descriptor) -> Result<Arc<LayerIndex>, Error> {
+        shared::shared().layers.get_or_try(&desc.digest, || {
+            if let Some(index) = cached(access, &desc.digest) {
+                return Ok(Arc::new(index));
+            }
+            self.runtime.block_on(
+                self.client
+                    .store_auth_if_needed(self.target.resolve_registry(), self.auth),
+            );
+            let index = stream_layer(self.runtime, self.client, self.target, desc, self.source)?;
+            store(access, &index);
+            Ok(Arc::new(index))
+        })
+    }
 }
 
 fn parse_manifest(source: &str, bytes: &[u8]) -> Result<ManifestJson, Error> {

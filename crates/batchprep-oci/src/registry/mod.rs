@@ -2,11 +2,14 @@
 //! `batchprep registry check`). Docker Hub's documented pull limits live here too, as constants the
 //! rate-limit rule uses.
 
+mod challenge;
 pub mod credentials;
 pub mod hub;
 pub mod image;
+mod outcome;
 pub mod probe;
 mod secret;
+mod shared;
 mod transport;
 
 pub use credentials::{

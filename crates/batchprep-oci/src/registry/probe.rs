@@ -4,23 +4,26 @@
 //! spending pulls: a `HEAD` of the manifest with the full Accept list decides most cases. A `GET` is
 //! used only where a `HEAD` cannot decide (which of "repository" or "tag" is missing, the platforms an
 //! image offers), and never for a Docker Hub manifest, where every manifest `GET` counts as a pull.
-//! Every answer becomes one [`Outcome`]; a finding or an exit code is the caller's business.
+//! Every answer becomes one [`Outcome`]; a finding or an exit code is the caller's business. The
+//! outcome types live in `outcome`, challenge parsing in `challenge`, HTTP clients in `transport`.
 
 use std::{
     collections::HashMap,
     fmt,
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use futures_util::StreamExt as _;
 use reqwest::{Method, StatusCode, header};
-use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
+pub use super::outcome::{AuthScheme, AuthUsed, Outcome, ProbeResult, RateLimit};
+pub(crate) use super::transport::cert_files;
 use super::{
     Secret,
+    challenge::{Challenge, parse_challenge, token_from_body},
     credentials::{Credential, CredentialStore, SecretKind},
     transport::{self, Endpoint, TransportError},
 };
@@ -37,241 +40,6 @@ pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The largest image config read to learn an image's platform.
 const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
-
-/// What the probe concluded about one reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The manifest is there and these credentials may pull it.
-    Pullable,
-    /// The registry wants credentials and none were found (Docker Hub answers the same for a
-    /// private and a missing repository).
-    CredentialsRequired,
-    /// The credentials were refused.
-    BadCredentials,
-    /// The credentials are valid but not allowed to pull this repository.
-    Denied,
-    /// The registry has no such repository.
-    RepositoryNotFound,
-    /// The repository exists; the tag or digest does not.
-    ManifestNotFound,
-    /// The registry refused with 429 Too Many Requests.
-    RateLimited,
-    /// The registry could not be reached (DNS, connect, timeout, reset), after retries.
-    Unreachable,
-    /// The TLS handshake failed (unknown CA, wrong host name, plain HTTP on an HTTPS port).
-    TlsError,
-    /// Anything else: a 5xx after retries, an HTML page, an oversize manifest, a redirect loop.
-    Error,
-}
-
-impl Outcome {
-    /// Every outcome, in declaration order.
-    pub const ALL: [Outcome; 10] = [
-        Outcome::Pullable,
-        Outcome::CredentialsRequired,
-        Outcome::BadCredentials,
-        Outcome::Denied,
-        Outcome::RepositoryNotFound,
-        Outcome::ManifestNotFound,
-        Outcome::RateLimited,
-        Outcome::Unreachable,
-        Outcome::TlsError,
-        Outcome::Error,
-    ];
-
-    /// The kebab-case name used in every output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pullable => "pullable",
-            Outcome::CredentialsRequired => "credentials-required",
-            Outcome::BadCredentials => "bad-credentials",
-            Outcome::Denied => "denied",
-            Outcome::RepositoryNotFound => "repository-not-found",
-            Outcome::ManifestNotFound => "manifest-not-found",
-            Outcome::RateLimited => "rate-limited",
-            Outcome::Unreachable => "unreachable",
-            Outcome::TlsError => "tls-error",
-            Outcome::Error => "error",
-        }
-    }
-
-    /// Whether the probe could not decide (the run must exit 2 rather than pass or fail).
-    pub fn is_inconclusive(self) -> bool {
-        matches!(
-            self,
-            Outcome::Unreachable | Outcome::TlsError | Outcome::Error
-        )
-    }
-
-    /// Whether the registry answered that a node could not pull the image.
-    pub fn is_not_pullable(self) -> bool {
-        !self.is_inconclusive() && self != Outcome::Pullable
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How the probe authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuthScheme {
-    /// No `Authorization` header was needed.
-    Anonymous,
-    /// HTTP Basic to the registry.
-    Basic,
-    /// A bearer token from the registry's token endpoint (anonymous or with credentials).
-    Bearer,
-}
-
-impl fmt::Display for AuthScheme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AuthScheme::Anonymous => "anonymous",
-            AuthScheme::Basic => "basic",
-            AuthScheme::Bearer => "bearer",
-        })
-    }
-}
-
-/// The authentication used for one reference: scheme, and whose credentials. Never the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuthUsed {
-    /// The scheme the registry asked for.
-    pub scheme: AuthScheme,
-    /// The username sent, when credentials were used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Where the credentials came from (`command-line flags`, `credential helper docker-credential-acr`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
-
-impl fmt::Display for AuthUsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.username, &self.source) {
-            (Some(u), Some(s)) => write!(f, "{} as {u} ({s})", self.scheme),
-            (None, Some(s)) => write!(f, "{} ({s})", self.scheme),
-            _ if self.scheme == AuthScheme::Bearer => f.write_str("bearer (anonymous token)"),
-            _ => write!(f, "{}", self.scheme),
-        }
-    }
-}
-
-/// Docker Hub's rate-limit headers as the probe saw them (`ratelimit-limit: 100;w=21600`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RateLimit {
-    /// Pulls allowed per window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
-    /// Pulls left in the current window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remaining: Option<u64>,
-    /// The window, in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub window_secs: Option<u64>,
-    /// What the quota is counted against (`docker-ratelimit-source`: an address or an account id).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
-
-impl RateLimit {
-    fn from_headers(headers: &header::HeaderMap) -> Option<RateLimit> {
-        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let parse = |v: &str| -> (Option<u64>, Option<u64>) {
-            let mut parts = v.split(';');
-            let n = parts.next().and_then(|n| n.trim().parse().ok());
-            let w = parts
-                .filter_map(|p| p.trim().strip_prefix("w="))
-                .find_map(|w| w.parse().ok());
-            (n, w)
-        };
-        let limit = get("ratelimit-limit").map(parse);
-        let remaining = get("ratelimit-remaining").map(parse);
-        let source = get("docker-ratelimit-source").map(str::to_owned);
-        if limit.is_none() && remaining.is_none() && source.is_none() {
-            return None;
-        }
-        Some(RateLimit {
-            limit: limit.and_then(|l| l.0),
-            remaining: remaining.and_then(|r| r.0),
-            window_secs: limit.and_then(|l| l.1).or(remaining.and_then(|r| r.1)),
-            source,
-        })
-    }
-}
-
-/// Everything the probe learnt about one reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProbeResult {
-    /// The normalised reference.
-    #[serde(serialize_with = "serialize_display")]
-    pub reference: Reference,
-    /// The registry host, normalised (`docker.io` for Docker Hub).
-    pub registry: String,
-    /// The conclusion.
-    pub outcome: Outcome,
-    /// The manifest digest, when the registry named it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// The manifest media type, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    /// The platforms offered (`linux/amd64`, `linux/arm64/v8`); empty when unknown (Docker Hub
-    /// manifests are never fetched).
-    pub platforms: Vec<String>,
-    /// How the probe authenticated.
-    pub auth: AuthUsed,
-    /// Docker Hub's rate-limit headers, when sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RateLimit>,
-    /// The `Retry-After` of a 429, in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after_secs: Option<u64>,
-    /// Why, in one line, when the outcome is not `pullable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-fn serialize_display<S: serde::Serializer>(v: &Reference, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
-}
-
-impl ProbeResult {
-    /// A result not yet decided (`error`, anonymous).
-    fn new(reference: &Reference) -> ProbeResult {
-        ProbeResult {
-            reference: reference.clone(),
-            registry: reference.registry.clone(),
-            outcome: Outcome::Error,
-            digest: None,
-            media_type: None,
-            platforms: Vec::new(),
-            auth: AuthUsed {
-                scheme: AuthScheme::Anonymous,
-                username: None,
-                source: None,
-            },
-            rate_limit: None,
-            retry_after_secs: None,
-            detail: None,
-        }
-    }
-
-    /// Whether this reference is served by Docker Hub.
-    pub fn is_docker_hub(&self) -> bool {
-        self.reference.is_docker_hub()
-    }
-
-    /// Whether credentials were sent.
-    pub fn authenticated(&self) -> bool {
-        self.auth.source.is_some()
-    }
-}
 
 /// A receiver for `-v` lines. Lines never hold a secret.
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
@@ -520,18 +288,6 @@ enum Authorization {
     None,
     Basic(String, Secret),
     Bearer(Secret),
-}
-
-/// A `WWW-Authenticate` challenge.
-#[derive(Debug, PartialEq, Eq)]
-enum Challenge {
-    Basic,
-    Bearer {
-        realm: String,
-        service: Option<String>,
-        scope: Option<String>,
-    },
-    Other(String),
 }
 
 /// How a token request ended, when it did not give a token.
@@ -1008,6 +764,18 @@ impl Probe<'_> {
                 ),
             ));
         }
+        if self.result.digest.as_deref() == Some(actual.as_str()) {
+            // Verified: the image reader of this process takes it from here instead of the registry.
+            let tag = match (&self.reference.digest, self.reference.tag_or_latest()) {
+                (None, Some(tag)) => Some(super::shared::tag_key(
+                    &self.reference.registry,
+                    &self.reference.repository,
+                    tag,
+                )),
+                _ => None,
+            };
+            super::shared::remember(&actual, &body, tag);
+        }
         let manifest: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| (Outcome::Error, format!("the manifest is not JSON: {e}")))?;
         if let Some(entries) = manifest.get("manifests").and_then(|m| m.as_array()) {
@@ -1047,6 +815,7 @@ impl Probe<'_> {
             ));
         }
         let body = read_bounded(response, MAX_CONFIG_BYTES).await?;
+        let config_digest = config.clone();
         let config: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
             (
                 Outcome::Error,
@@ -1055,6 +824,9 @@ impl Probe<'_> {
         })?;
         if let Some(p) = platform_string(&config) {
             self.result.platforms.push(p);
+        }
+        if format!("sha256:{}", hex::encode(Sha256::digest(&body))) == config_digest {
+            super::shared::remember(&config_digest, &body, None);
         }
         Ok(())
     }
@@ -1141,14 +913,6 @@ async fn read_bounded(
     Ok(body)
 }
 
-fn token_from_body(body: &[u8]) -> Option<Secret> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    ["token", "access_token"]
-        .iter()
-        .find_map(|k| v.get(*k).and_then(|t| t.as_str()).filter(|t| !t.is_empty()))
-        .map(Secret::new)
-}
-
 fn error_codes(body: &[u8]) -> Vec<String> {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
@@ -1186,75 +950,6 @@ fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Parses the first challenge of `WWW-Authenticate`.
-fn parse_challenge(headers: &header::HeaderMap) -> Challenge {
-    let Some(value) = headers
-        .get(header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Challenge::Other("(no WWW-Authenticate header)".into());
-    };
-    let (scheme, params) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if scheme.eq_ignore_ascii_case("basic") {
-        return Challenge::Basic;
-    }
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Challenge::Other(scheme.to_owned());
-    }
-    let params = parse_auth_params(params);
-    match params.get("realm") {
-        Some(realm) => Challenge::Bearer {
-            realm: realm.clone(),
-            service: params.get("service").cloned(),
-            scope: params.get("scope").cloned(),
-        },
-        None => Challenge::Other("Bearer without a realm".into()),
-    }
-}
-
-/// `realm="https://auth.docker.io/token",service="registry.docker.io",scope="a,b"`.
-fn parse_auth_params(s: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut rest = s.trim();
-    while !rest.is_empty() {
-        let Some((key, after)) = rest.split_once('=') else {
-            break;
-        };
-        let key = key
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .to_ascii_lowercase();
-        let after = after.trim_start();
-        let (value, tail) = if let Some(q) = after.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = q.char_indices();
-            let mut end = q.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, n)) = chars.next() {
-                            value.push(n);
-                        }
-                    }
-                    '"' => {
-                        end = i + 1;
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            (value, &q[end.min(q.len())..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (after[..end].trim().to_owned(), &after[end..])
-        };
-        out.insert(key, value);
-        rest = tail.trim_start().trim_start_matches(',').trim_start();
-    }
-    out
-}
-
 /// The error and its causes on one line.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -1267,71 +962,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Where `--cert-dir` certificates for `host` are: the directory itself and `<dir>/<host>/`.
-pub(crate) fn cert_files(dir: &Path, host: &str) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for d in [dir.to_path_buf(), dir.join(host)] {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && d != dir => continue,
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "crt" || e == "pem") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_docker_hub_challenge() {
-        let mut h = header::HeaderMap::new();
-        h.insert(
-            header::WWW_AUTHENTICATE,
-            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull""#
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(
-            parse_challenge(&h),
-            Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into()),
-                scope: Some("repository:library/ubuntu:pull".into()),
-            }
-        );
-        h.insert(
-            header::WWW_AUTHENTICATE,
-            r#"Basic realm="Registry Realm""#.parse().unwrap(),
-        );
-        assert_eq!(parse_challenge(&h), Challenge::Basic);
-    }
-
-    #[test]
-    fn parses_rate_limit_headers() {
-        let mut h = header::HeaderMap::new();
-        h.insert("ratelimit-limit", "100;w=21600".parse().unwrap());
-        h.insert("ratelimit-remaining", "76;w=21600".parse().unwrap());
-        h.insert("docker-ratelimit-source", "192.0.2.7".parse().unwrap());
-        assert_eq!(
-            RateLimit::from_headers(&h),
-            Some(RateLimit {
-                limit: Some(100),
-                remaining: Some(76),
-                window_secs: Some(21600),
-                source: Some("192.0.2.7".into()),
-            })
-        );
-        assert_eq!(RateLimit::from_headers(&header::HeaderMap::new()), None);
-    }
 
     #[test]
     fn reads_platforms_but_not_attestations() {

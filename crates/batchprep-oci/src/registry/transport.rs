@@ -6,7 +6,7 @@ use std::{path::PathBuf, time::Duration};
 
 use tokio::sync::OnceCell;
 
-use super::probe::{Outcome, ProbeOptions, cert_files};
+use super::probe::{Outcome, ProbeOptions};
 
 /// Why a registry client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -197,4 +197,24 @@ fn chain(e: &reqwest::Error) -> String {
         source = err.source();
     }
     parts.join(": ")
+}
+
+/// Where `--cert-dir` certificates for `host` are: the directory itself and `<dir>/<host>/`.
+pub(crate) fn cert_files(dir: &std::path::Path, host: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for d in [dir.to_path_buf(), dir.join(host)] {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && d != dir => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_file() && path.extension().is_some_and(|e| e == "crt" || e == "pem") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }

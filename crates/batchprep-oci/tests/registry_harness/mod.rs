@@ -119,6 +119,8 @@ pub struct Registry {
     push_creds: Option<String>,
     tls: bool,
     _dir: tempfile::TempDir,
+    /// Where the access log goes, when it is kept.
+    access_log: Option<PathBuf>,
     /// The token server, kept alive as long as the registry.
     pub token_server: Option<TokenServer>,
 }
@@ -126,11 +128,21 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry with `auth`, serving TLS (with a fresh CA) when `tls`.
     pub fn start(auth: Auth, tls: bool) -> Registry {
+        Registry::start_with(auth, tls, false)
+    }
+
+    /// An anonymous plain-HTTP registry that keeps its access log (see [`Registry::requests`]).
+    pub fn start_logged() -> Registry {
+        Registry::start_with(Auth::Anonymous, false, true)
+    }
+
+    fn start_with(auth: Auth, tls: bool, access_log: bool) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n  secret: batchprep-test\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: {}\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n  secret: batchprep-test\n",
+            !access_log,
             dir.path().join("data").display()
         );
         let mut ca_dir = None;
@@ -178,11 +190,22 @@ impl Registry {
         }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
+        let log_path = access_log.then(|| dir.path().join("access.log"));
+        let log = || match &log_path {
+            Some(p) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .unwrap(),
+            ),
+            None => Stdio::null(),
+        };
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log())
+            .stderr(log())
             .spawn()
             .expect("docker-registry must be installed (scripts/install-test-deps)");
         let registry = Registry {
@@ -192,10 +215,36 @@ impl Registry {
             push_creds,
             tls,
             _dir: dir,
+            access_log: log_path,
             token_server,
         };
         wait_for_port(port);
         registry
+    }
+
+    /// The requests in the access log so far, as `METHOD PATH` (`GET /v2/a/blobs/sha256:...`).
+    pub fn requests(&self) -> Vec<String> {
+        let path = self.access_log.as_ref().expect("started with start_logged");
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            // Combined log format: `... "GET /v2/... HTTP/1.1" 200 ...`.
+            .filter_map(|line| line.split('"').nth(1))
+            .filter_map(|request| request.rsplit_once(' ').map(|(r, _)| r.to_owned()))
+            .collect()
+    }
+
+    /// Pushes the OCI layout image `layout:tag` as `repo_tag`.
+    pub fn push_layout(&self, layout: &Path, tag: &str, repo_tag: &str) {
+        let src = format!("oci:{}:{tag}", layout.display());
+        let dest = format!("docker://{}/{repo_tag}", self.host);
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        if let Some(c) = &self.push_creds {
+            cmd.args(["--dest-creds", c]);
+        }
+        cmd.args([&src, &dest]);
+        run(&mut cmd);
     }
 
     /// Pushes the tiny image as `repo:tag`.

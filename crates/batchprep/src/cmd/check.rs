@@ -18,11 +18,13 @@ use batchprep_batch::{
     catalog::Date,
     json_pos::PointerIndex,
     pool::{PoolDefinition, parse_pools},
+    pool_source::{SourceIndex, read_pool_file, read_pool_path},
     spec::normalise_server,
     task::{ContainerWorkingDirectory, TaskContainer, TaskIdentity, parse_task_file},
 };
 use batchprep_lint::{
     Finding, Location,
+    rules::container::{ContainerFacts, lint_container},
     rules::pool::{PoolFacts, PoolTask, RegistryFacts},
     rules::registry::{self as registry_rules, PoolPulls},
 };
@@ -37,15 +39,19 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::{
-    cmd::registry::RegistryArgs, config::Config, findings_args::FindingsArgs,
-    network_args::NetworkArgs, report::Extra,
+    cmd::registry::RegistryArgs,
+    config::Config,
+    findings_args::FindingsArgs,
+    network_args::NetworkArgs,
+    report::{CheckError, Extra},
 };
 
 /// Arguments of `batchprep check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The pool: a data-plane pool JSON, an ARM template with `Microsoft.Batch/batchAccounts/pools`,
-    /// or a Batch CLI template. Default: the `[pool]` spec of `batchprep.toml`.
+    /// The pool: a data-plane pool JSON, an ARM or Batch CLI template, Terraform (a `.tf` file, a
+    /// directory of them, or `terraform show -json` output), Bicep, or a Batch Shipyard `pool.yaml`.
+    /// Default: the `[pool]` spec of `batchprep.toml`.
     #[arg(value_name = "POOL")]
     pub pool: Option<PathBuf>,
     /// A task file: one task, an array of tasks, or a job with a `jobManagerTask` (repeatable).
@@ -75,7 +81,12 @@ pub struct Args {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Platform of the pool's nodes.
-    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        default_value = "linux/amd64",
+        visible_alias = "platform"
+    )]
     pub node_platform: String,
     /// The day support windows are measured from (`YYYY-MM-DD`; default today).
     #[arg(long, value_name = "DATE", hide = true, env = "BATCHPREP_TODAY")]
@@ -95,17 +106,24 @@ struct SourceFile {
     /// For a pool made from the `[pool]` spec: every finding points at the `[pool]` line, since the
     /// JSON the checks read was generated from it.
     spec_line: Option<u32>,
+    /// For a pool file: where its reader found each value (any surface, or a Terraform directory).
+    places: Option<SourceIndex>,
 }
 
 impl SourceFile {
-    fn read(path: &Path) -> anyhow::Result<(SourceFile, String)> {
-        let text = batchprep_oci::input::read_text(path)?;
+    fn read(path: &Path, what: &str) -> anyhow::Result<(SourceFile, String)> {
+        let text = if crate::input::is_stdin(path) {
+            crate::input::read_stdin(what)?
+        } else {
+            crate::input::read(path, "")?
+        };
         let index = PointerIndex::build(&text);
         Ok((
             SourceFile {
                 display: path.to_path_buf(),
                 index,
                 spec_line: None,
+                places: None,
             },
             text,
         ))
@@ -118,6 +136,15 @@ impl SourceFile {
                 pointer: format!("[pool] (generated {pointer})"),
                 line,
                 column: 1,
+            };
+        }
+        if let Some(places) = &self.places {
+            let place = places.locate(pointer);
+            return Location {
+                file: place.file,
+                pointer: pointer.to_owned(),
+                line: place.position.line,
+                column: place.position.column,
             };
         }
         let pos = self.index.position(pointer);
@@ -144,40 +171,10 @@ struct TaskPlace {
     pointer: String,
 }
 
-impl TaskPlace {
-    /// Container findings point at the field they are about: the run options, the command line, or
-    /// else the image name.
-    fn locate_rule(&self, rule: &str) -> Location {
-        use batchprep_lint::rules::container as c;
-        let field = match rule {
-            r if [
-                c::gpus_run_option::NAME,
-                c::runtime_run_option::NAME,
-                c::redundant_rm_option::NAME,
-                c::relative_workdir_option::NAME,
-            ]
-            .contains(&r) =>
-            {
-                "/containerSettings/containerRunOptions"
-            }
-            r if [
-                c::entrypoint_swallows_command_line::NAME,
-                c::workdir_relative_argument::NAME,
-                c::nothing_to_run::NAME,
-            ]
-            .contains(&r) =>
-            {
-                "/commandLine"
-            }
-            _ => "/containerSettings/imageName",
-        };
-        self.file.locate(&format!("{}{field}", self.pointer))
-    }
-}
-
 /// Runs the command.
-pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
+    args.registry.with_config(&config)?;
     let today = match &args.today {
         Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
         None => Date::today(),
@@ -196,7 +193,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let mut findings = Vec::new();
     let mut human = String::new();
     let mut checks = serde_json::Map::new();
-    let mut incomplete = false;
+    let mut errors: Vec<CheckError> = Vec::new();
     // Images the probe found not pullable are reported once, by the registry rules, not opened again.
     let mut unpullable: Vec<String> = Vec::new();
     // The credentials the probe used per registry: images are read from the registry with the same.
@@ -211,7 +208,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         if args.offline {
             if !images.is_empty() {
                 findings.push(Finding::new(
-                    batchprep_lint::rules::coverage::registry_check_skipped::NAME,
+                    batchprep_lint::rules::coverage::registry_check_skipped::RULE,
                     format!("pool {}", pool.display_id()),
                     format!(
                         "--offline: pull access of {} image(s) and the Docker Hub rate-limit risk were not checked",
@@ -222,7 +219,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             checks.insert("registry".into(), json!("skipped (offline)"));
         } else {
             let probed = probe_pool(pool, &pool_file.display, &images, &args, verbose)?;
-            incomplete |= probed.results.iter().any(|r| r.outcome.is_inconclusive());
+            errors.extend(crate::report::probe_errors(&probed.results));
             for r in &probed.results {
                 if r.outcome.is_not_pullable() || r.outcome.is_inconclusive() {
                     unpullable.push(r.reference.to_string());
@@ -275,41 +272,56 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         if let Some(image) = t.pool_task.image.as_deref().filter(|i| is_expression(i)) {
             findings.push(
                 Finding::new(
-                    batchprep_lint::rules::pool::template_value_unknown::NAME,
+                    batchprep_lint::rules::pool::template_value_unknown::RULE,
                     format!("task {}", t.pool_task.id),
-                    format!("`{image}` is not known before deployment; the container rules did not run for this task"),
+                    format!("`{image}` is not known before deployment; the container rules that need the image did not run for this task"),
                 )
                 .at(t.pool_task.location.clone()),
             );
+            // The rules that read only the task still run.
+            if let Some(container) = &t.container {
+                for f in lint_container(&ContainerFacts::without_image(container, &node)) {
+                    findings.push(f.in_task(&t.place.pointer, |p| t.place.file.locate(p)));
+                }
+            }
         }
     }
 
     // Container rules for each (image, task) pair; without task files, each prefetched image as Batch
     // runs it with an empty command line.
     let pairs = container_pairs(&pools, &tasks)?;
+    // Local images never reach a registry.
+    let anonymous = RegistryAccess {
+        credentials: Arc::new(CredentialStore::anonymous()),
+        insecure_registries: Vec::new(),
+        cert_dir: None,
+        cache_dir: None,
+    };
     let open_source = |source: &ImageSource| -> Result<Image, String> {
-        let options = OpenOptions {
-            platform: node.clone(),
-        };
-        match source {
-            ImageSource::Registry(r) => {
-                let access = RegistryAccess {
-                    credentials: stores
-                        .get(&r.registry)
-                        .cloned()
-                        .unwrap_or_else(|| Arc::new(CredentialStore::anonymous())),
-                    insecure_registries: args.registry.insecure_registry.clone(),
-                    cert_dir: args.registry.cert_dir.clone(),
-                    cache_dir: if args.no_cache {
-                        None
-                    } else {
-                        default_cache_dir()
-                    },
-                };
-                batchprep_oci::registry::image::open(r, &options, &access)
+        crate::image_open::open_for_node(&node, |platform| {
+            let options = OpenOptions {
+                platform: platform.clone(),
+            };
+            match source {
+                ImageSource::Registry(r) => {
+                    let access = RegistryAccess {
+                        credentials: stores
+                            .get(&r.registry)
+                            .cloned()
+                            .unwrap_or_else(|| Arc::new(CredentialStore::anonymous())),
+                        insecure_registries: args.registry.insecure_registry.clone(),
+                        cert_dir: args.registry.cert_dir.clone(),
+                        cache_dir: if args.no_cache {
+                            None
+                        } else {
+                            default_cache_dir()
+                        },
+                    };
+                    crate::image_open::open(source, &options, &access)
+                }
+                local => crate::image_open::open(local, &options, &anonymous),
             }
-            local => batchprep_oci::open(local, &options),
-        }
+        })
         .map_err(|e| format!("{e}"))
     };
     // The source of each image to read: a local copy, else the registry (unless offline, or the
@@ -329,44 +341,55 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     wanted.sort_by(|a, b| a.0.cmp(&b.0));
     wanted.dedup_by(|a, b| a.0 == b.0);
     // Images are read in parallel: a registry image is mostly waiting on the network.
-    let mut images: BTreeMap<String, Result<Image, String>> = open_all(&wanted, &open_source);
+    let images: BTreeMap<String, Result<Image, String>> = open_all(&wanted, &open_source);
     let mut linted = 0usize;
+    // Images already reported as not inspected, so each is reported once.
+    let mut reported: Vec<String> = Vec::new();
     for (reference, task, place) in &pairs {
         let key = reference.to_string();
-        if source_of(reference).is_none() {
-            if args.offline && !local.contains_key(&key) && !images.contains_key(&key) {
-                images.insert(key.clone(), Err("offline".into()));
-                findings.push(Finding::new(
-                    batchprep_lint::rules::coverage::image_not_inspected::NAME,
-                    format!("image {}", reference.familiar()),
-                    "--offline and no --local image given for it: the container rules did not run on this image",
-                ).with_fix(format!("pass --local {}=oci:DIR:TAG to lint the image you built", reference.familiar())));
-            }
-            continue;
-        }
-        let Some(image) = images.get_mut(&key) else {
-            continue;
-        };
-        match image {
-            Ok(image) => {
-                linted += 1;
-                for mut f in batchprep_lint::rules::container::lint_task(image, task, &node) {
-                    if let (None, Some(place)) = (&f.location, place) {
-                        f.location = Some(place.locate_rule(&f.name));
-                    }
-                    findings.push(f);
+        let image = match images.get(&key) {
+            Some(Ok(image)) => Some(image),
+            Some(Err(e)) => {
+                if !reported.contains(&key) {
+                    reported.push(key.clone());
+                    errors.push(CheckError::new(
+                        format!("image {}", reference.familiar()),
+                        format!("could not read the image: {e}"),
+                    ));
+                    findings.push(Finding::new(
+                        batchprep_lint::rules::coverage::image_not_inspected::RULE,
+                        format!("image {}", reference.familiar()),
+                        format!("could not read the image: {e}; the container rules that need the image did not run on it"),
+                    ));
                 }
+                None
             }
-            Err(e) if e != "offline" && e != "reported" => {
-                incomplete = true;
-                findings.push(Finding::new(
-                    batchprep_lint::rules::coverage::image_not_inspected::NAME,
-                    format!("image {}", reference.familiar()),
-                    format!("could not read the image: {e}"),
-                ));
-                *image = Err("reported".into());
+            None if args.offline && !local.contains_key(&key) => {
+                if !reported.contains(&key) {
+                    reported.push(key.clone());
+                    findings.push(Finding::new(
+                        batchprep_lint::rules::coverage::image_not_inspected::RULE,
+                        format!("image {}", reference.familiar()),
+                        "--offline and no --local image given for it: the container rules that need the image did not run on it",
+                    ).with_fix(format!("pass --local {}=oci:DIR:TAG to lint the image you built", reference.familiar())));
+                }
+                None
             }
-            Err(_) => {}
+            // Not pullable: the registry rules said so; the task rules still run.
+            None => None,
+        };
+        let facts = match image {
+            Some(image) => {
+                linted += 1;
+                ContainerFacts::new(image, task, &node)
+            }
+            None => ContainerFacts::without_image(task, &node),
+        };
+        for mut f in lint_container(&facts) {
+            if let Some(place) = place {
+                f = f.in_task(&place.pointer, |p| place.file.locate(p));
+            }
+            findings.push(f);
         }
     }
     checks.insert(
@@ -410,7 +433,7 @@ pub fn run(args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         &Extra {
             human,
             json: json_extra,
-            incomplete,
+            errors,
         },
     )
 }
@@ -441,18 +464,29 @@ fn read_pools(
             display: spec_path.clone(),
             index: PointerIndex::default(),
             spec_line: Some(line),
+            places: None,
         };
         return Ok((file, pools));
     };
-    let (file, text) = SourceFile::read(path)?;
-    let pools = parse_pools(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok((file, pools))
+    let read = if crate::input::is_stdin(path) {
+        read_pool_file(path, crate::input::read_stdin("pool")?.as_bytes())
+    } else {
+        read_pool_path(path)
+    }
+    .map_err(|e| anyhow::anyhow!(e.describe(path)))?;
+    let file = SourceFile {
+        display: path.to_path_buf(),
+        index: PointerIndex::default(),
+        spec_line: None,
+        places: Some(read.locations),
+    };
+    Ok((file, read.pools))
 }
 
 fn read_tasks(paths: &[PathBuf]) -> anyhow::Result<Vec<Task>> {
     let mut tasks = Vec::new();
     for path in paths {
-        let (file, text) = SourceFile::read(path)?;
+        let (file, text) = SourceFile::read(path, "task file")?;
         let file = Rc::new(file);
         for found in parse_task_file(&path.display().to_string(), &text)? {
             let id = found
@@ -643,7 +677,7 @@ fn probe_pool(
                 "local credentials standing in for the pool's",
             );
             notes.push(Finding::new(
-                batchprep_lint::rules::coverage::registry_check_skipped::NAME,
+                batchprep_lint::rules::coverage::registry_check_skipped::RULE,
                 format!("pool {}", pool.display_id()),
                 format!("the pool pulls from `{registry}` with credentials batchprep cannot use (a managed identity or a template parameter); the probe used your local credentials instead, so it shows that the images exist, not that the pool may pull them"),
             ));

@@ -38,6 +38,12 @@ pub struct Args {
     /// For a registry image, read every layer instead of the layer-index cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Configuration file, for its `[registry]` settings (default: `batchprep.toml` found upward).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Registry transport and credentials.
+    #[command(flatten)]
+    pub registry: crate::cmd::registry::RegistryArgs,
 }
 
 fn parse_platform(s: &str) -> Result<Platform, String> {
@@ -121,12 +127,15 @@ struct WhichOut {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    let config = crate::config::Config::discover(args.config.as_deref())?;
+    args.registry.with_config(&config)?;
     let source = ImageSource::parse(&args.image)?;
+    let access = args.registry.access(args.no_cache)?;
     let options = OpenOptions {
         platform: args.platform.clone(),
     };
-    let image = crate::image_open::open(&source, &options, args.no_cache)
+    let image = crate::image_open::open(&source, &options, &access)
         .with_context(|| format!("cannot read image {source}"))?;
     let inspection = inspect(&image, &args.stat, &args.which);
     let mut out = std::io::stdout().lock();

@@ -59,7 +59,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     task: Vec<PathBuf>,
     /// The platform of the pool's nodes.
-    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        default_value = "linux/amd64",
+        visible_alias = "platform"
+    )]
     node_platform: String,
     /// Print the container Batch would create (docker create line, argv, cwd, user) instead of linting.
     #[arg(long)]
@@ -67,6 +72,9 @@ pub struct Args {
     /// For registry images, read every layer instead of the layer-index cache.
     #[arg(long)]
     no_cache: bool,
+    /// Registry transport and credentials.
+    #[command(flatten)]
+    registry: crate::cmd::registry::RegistryArgs,
     #[command(flatten)]
     findings: FindingsArgs,
 }
@@ -93,8 +101,10 @@ struct Job {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
+    args.registry.with_config(&config)?;
+    let access = args.registry.access(args.no_cache)?;
     let node: Platform = args
         .node_platform
         .parse()
@@ -106,7 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut containers = Vec::new();
     for job in &jobs {
         if !images.contains_key(&job.image_arg) {
-            let image = open_image(&config, &job.image_arg, &node, args.no_cache)?;
+            let image = open_image(&config, &job.image_arg, &node, &access)?;
             images.insert(job.image_arg.clone(), image);
         }
         let image = &images[&job.image_arg];
@@ -176,7 +186,7 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for file in &args.task {
         let name = file.display().to_string();
-        let text = batchprep_oci::input::read_text(file)?;
+        let text = crate::input::read(file, "task file")?;
         let found = parse_task_file(&name, &text)?;
         let index = std::rc::Rc::new(PointerIndex::build(&text));
         for (n, t) in found.into_iter().enumerate() {
@@ -210,7 +220,7 @@ fn open_image(
     config: &Config,
     arg: &str,
     node: &Platform,
-    no_cache: bool,
+    access: &batchprep_oci::registry::image::RegistryAccess,
 ) -> anyhow::Result<Image> {
     // The same mapping as `check`: keys are normalised references, paths relative to the config file.
     let local = config.local_images(&[])?;
@@ -221,66 +231,28 @@ fn open_image(
         Some(source) => source,
         None => ImageSource::parse(arg).with_context(|| format!("image `{arg}`"))?,
     };
-    let open = |platform: &Platform| {
+    crate::image_open::open_for_node(node, |platform| {
         crate::image_open::open(
             &source,
             &OpenOptions {
                 platform: platform.clone(),
             },
-            no_cache,
+            access,
         )
-    };
-    match open(node) {
-        // An index without the nodes' platform is a finding (platform-mismatch), not a read error:
-        // lint the first platform it has.
-        Err(batchprep_oci::Error::PlatformNotFound { available, .. })
-            if available != "no platforms" =>
-        {
-            let first: Platform = available
-                .split(", ")
-                .next()
-                .unwrap_or_default()
-                .parse()
-                .with_context(|| format!("image `{arg}`"))?;
-            open(&first).with_context(|| format!("image `{arg}`"))
-        }
-        other => other.with_context(|| format!("image `{arg}`")),
-    }
+    })
+    .with_context(|| format!("image `{arg}`"))
 }
 
-/// Points a finding at the part of the task file it is about.
+/// Points a finding at the field of the task it is about.
 fn locate(f: Finding, file: &std::path::Path, index: &PointerIndex, task: &str) -> Finding {
-    use batchprep_lint::rules::container as c;
-    let name = f.name.as_str();
-    let member = if [
-        c::gpus_run_option::NAME,
-        c::runtime_run_option::NAME,
-        c::redundant_rm_option::NAME,
-        c::relative_workdir_option::NAME,
-    ]
-    .contains(&name)
-    {
-        "/containerSettings/containerRunOptions"
-    } else if [
-        c::relative_entrypoint::NAME,
-        c::workdir_relative_argument::NAME,
-        c::entrypoint_swallows_command_line::NAME,
-        c::nothing_to_run::NAME,
-        c::executable_not_found::NAME,
-    ]
-    .contains(&name)
-    {
-        "/commandLine"
-    } else {
-        "/containerSettings/imageName"
-    };
-    let pointer = format!("{task}{member}");
-    let pos = index.position(&pointer);
-    f.at(Location {
-        file: file.to_path_buf(),
-        pointer,
-        line: pos.line,
-        column: pos.column,
+    f.in_task(task, |pointer| {
+        let pos = index.position(pointer);
+        Location {
+            file: file.to_path_buf(),
+            pointer: pointer.to_owned(),
+            line: pos.line,
+            column: pos.column,
+        }
     })
 }
 

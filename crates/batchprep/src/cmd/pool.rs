@@ -47,6 +47,10 @@ pub struct EmitArgs {
     /// directory).
     #[arg(value_name = "SPEC")]
     pub spec: Option<PathBuf>,
+    /// Write the pool of a Batch Shipyard `pool.yaml` (with the `config.yaml` and `credentials.yaml`
+    /// beside it) instead of a spec.
+    #[arg(long, value_name = "POOL_YAML", conflicts_with = "spec")]
+    pub from_shipyard: Option<PathBuf>,
     /// Output surface.
     #[arg(long, value_enum, default_value_t = Format::Rest)]
     pub format: Format,
@@ -195,7 +199,19 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
-    let config = with_flags(Config::discover(args.spec.as_deref())?, &args.fields)?;
+    let config = match &args.from_shipyard {
+        Some(yaml) => {
+            let text = batchprep_batch::pool_source::shipyard_spec(yaml)
+                .map_err(|e| anyhow::anyhow!(e.describe(yaml)))?;
+            Config {
+                path: Some(yaml.clone()),
+                file: toml::from_str(&text)?,
+                text,
+            }
+        }
+        None => Config::discover(args.spec.as_deref())?,
+    };
+    let config = with_flags(config, &args.fields)?;
     let Some(path) = config.path.clone() else {
         anyhow::bail!(
             "no {} found upward from the current directory: give the spec file (batchprep pool emit SPEC) or the pool as flags (--id, --vm-size, --image, ...)",

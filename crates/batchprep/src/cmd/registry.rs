@@ -5,9 +5,7 @@
 //! findings, and the shared findings flags render them. An outcome the probe could not decide
 //! (`unreachable`, `tls-error`, `error`) makes the run exit 2.
 
-use std::{
-    fmt::Write as _, io::Read as _, path::PathBuf, process::ExitCode, sync::Arc, time::Duration,
-};
+use std::{fmt::Write as _, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use batchprep_lint::rules::registry::{self as rules, PoolPulls};
@@ -16,6 +14,7 @@ use batchprep_oci::{
     registry::{
         Credential, CredentialPaths, CredentialStore, Outcome, ProbeOptions, ProbeResult, Secret,
         hub,
+        image::{RegistryAccess, default_cache_dir},
     },
 };
 
@@ -43,10 +42,15 @@ pub struct RegistryArgs {
     pub password_stdin: bool,
     /// A directory of extra CA certificates (`*.crt`, `*.pem`, and `<dir>/<host>/` as in Docker's
     /// certs.d) to trust besides the system roots.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "BATCHPREP_CERT_DIR")]
     pub cert_dir: Option<PathBuf>,
     /// Allow plain HTTP or unverified TLS for this registry host (`host` or `host:port`); repeatable.
-    #[arg(long, value_name = "HOST")]
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "BATCHPREP_INSECURE_REGISTRIES",
+        value_delimiter = ','
+    )]
     pub insecure_registry: Vec<String>,
     /// Per-request timeout, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
@@ -57,8 +61,56 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
+    /// Adds the `[registry]` settings of `config` under these flags and environment variables
+    /// (flags > environment > config): the insecure hosts add up, the first cert dir wins.
+    pub fn with_config(
+        &mut self,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<RegistryConfig> {
+        let settings = RegistryConfig::from_config(config)?;
+        for host in &settings.insecure_registries {
+            if !self.insecure_registry.contains(host) {
+                self.insecure_registry.push(host.clone());
+            }
+        }
+        if self.cert_dir.is_none() {
+            self.cert_dir.clone_from(&settings.cert_dir);
+        }
+        Ok(settings)
+    }
+
+    /// How to read images from registries with these settings (`no_cache`: every layer again).
+    pub fn access(&self, no_cache: bool) -> anyhow::Result<RegistryAccess> {
+        Ok(RegistryAccess {
+            credentials: Arc::new(self.credentials()?),
+            insecure_registries: self.insecure_registry.clone(),
+            cert_dir: self.cert_dir.clone(),
+            cache_dir: if no_cache
+                || std::env::var_os("BATCHPREP_NO_CACHE").is_some_and(|v| !v.is_empty())
+            {
+                None
+            } else {
+                default_cache_dir()
+            },
+        })
+    }
+
     /// The credential store: these flags first, then auth.json and Docker's config.
     pub fn credentials(&self) -> anyhow::Result<CredentialStore> {
+        let explicit = self.explicit_credential()?;
+        Ok(CredentialStore::load(
+            &CredentialPaths::from_env(),
+            explicit,
+        )?)
+    }
+
+    /// The credential of `--creds` or `--username`/`--password-stdin`, resolved once per run:
+    /// standard input is read the first time and the answer kept for every registry after.
+    fn explicit_credential(&self) -> anyhow::Result<Option<Credential>> {
+        static RESOLVED: std::sync::OnceLock<Option<Credential>> = std::sync::OnceLock::new();
+        if let Some(resolved) = RESOLVED.get() {
+            return Ok(resolved.clone());
+        }
         let explicit = match (&self.creds, &self.username) {
             (Some(creds), _) => {
                 let (user, password) = creds
@@ -68,10 +120,7 @@ impl RegistryArgs {
                 Some(Credential::from_flags(user, Secret::new(password)))
             }
             (None, Some(user)) => {
-                let mut password = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut password)
-                    .context("cannot read the password from stdin")?;
+                let password = crate::input::read_stdin("--password-stdin")?;
                 let password = password.trim_end_matches(['\n', '\r']).to_owned();
                 if password.is_empty() {
                     bail!("--password-stdin: stdin was empty");
@@ -80,10 +129,7 @@ impl RegistryArgs {
             }
             (None, None) => None,
         };
-        Ok(CredentialStore::load(
-            &CredentialPaths::from_env(),
-            explicit,
-        )?)
+        Ok(RESOLVED.get_or_init(|| explicit).clone())
     }
 
     /// Probe options from these flags.
@@ -190,13 +236,7 @@ impl RegistryConfig {
 
 fn check(mut args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
-    let settings = RegistryConfig::from_config(&config)?;
-    args.registry
-        .insecure_registry
-        .extend(settings.insecure_registries);
-    if args.registry.cert_dir.is_none() {
-        args.registry.cert_dir = settings.cert_dir;
-    }
+    let settings = args.registry.with_config(&config)?;
     // Bad input is reported before anything is sent.
     let references = args
         .images
@@ -222,7 +262,7 @@ fn check(mut args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     }
     let mut extra = Extra {
         human: human(&results),
-        incomplete: results.iter().any(|r| r.outcome.is_inconclusive()),
+        errors: crate::report::probe_errors(&results),
         ..Extra::default()
     };
     extra

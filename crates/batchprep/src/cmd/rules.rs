@@ -7,9 +7,21 @@ use batchprep_lint::{catalog, rule_doc};
 /// Arguments of `batchprep rules`.
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
-    /// Print the catalog as JSON.
-    #[arg(long)]
+    /// Output format, as for every other command.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+    format: RulesFormat,
+    /// Same as `--format json` (kept for scripts written before `--format`).
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+}
+
+/// Formats of `batchprep rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RulesFormat {
+    /// One line per rule.
+    Human,
+    /// The catalog as a JSON array.
+    Json,
 }
 
 /// Arguments of `batchprep explain`.
@@ -22,7 +34,7 @@ pub struct ExplainArgs {
 /// Lists every rule: id, severity, name, summary.
 pub fn run_rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if args.json || args.format == RulesFormat::Json {
         serde_json::to_writer_pretty(&mut out, catalog())?;
         writeln!(out)?;
     } else {

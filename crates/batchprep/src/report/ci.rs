@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::CheckError;
 use batchprep_lint::{Finding, Report, Severity};
 
 fn text(f: &Finding) -> String {
@@ -12,7 +13,19 @@ fn text(f: &Finding) -> String {
 }
 
 /// `::error file=F,line=L,col=C,title=T::message`
-pub fn render_github(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn render_github(
+    out: &mut dyn Write,
+    report: &Report,
+    errors: &[CheckError],
+) -> io::Result<()> {
+    for e in errors {
+        writeln!(
+            out,
+            "::error title={}::{}",
+            gh_property("could not check"),
+            gh_data(&e.to_string())
+        )?;
+    }
     for f in &report.findings {
         let level = match f.severity {
             Severity::Error => "error",
@@ -50,7 +63,14 @@ fn gh_property(s: &str) -> String {
 /// `##vso[task.logissue type=error;sourcepath=F;linenumber=L;columnnumber=C;code=R]message`
 ///
 /// Azure Pipelines knows only errors and warnings; notes print as plain lines.
-pub fn render_azure(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn render_azure(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io::Result<()> {
+    for e in errors {
+        writeln!(
+            out,
+            "##vso[task.logissue type=error;code=could-not-check]{}",
+            azp(&e.to_string())
+        )?;
+    }
     for f in &report.findings {
         let kind = match f.severity {
             Severity::Error => "error",

@@ -3,26 +3,43 @@
 
 use std::io::{self, Write};
 
+use super::CheckError;
 use batchprep_lint::{Report, Severity};
 use batchprep_oci::safe_text::printable;
 
-pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io::Result<()> {
     let failures = report
         .findings
         .iter()
         .filter(|f| f.severity > Severity::Note)
         .count();
-    let tests = report.findings.len().max(1);
+    let tests = (report.findings.len() + errors.len()).max(1);
+    let n_errors = errors.len();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="batchprep" tests="{tests}" failures="{failures}" errors="0">"#
+        r#"<testsuites name="batchprep" tests="{tests}" failures="{failures}" errors="{n_errors}">"#
     )?;
     writeln!(
         out,
-        r#"  <testsuite name="batchprep" tests="{tests}" failures="{failures}" errors="0" skipped="0">"#
+        r#"  <testsuite name="batchprep" tests="{tests}" failures="{failures}" errors="{n_errors}" skipped="0">"#
     )?;
-    if report.findings.is_empty() {
+    // A check that could not run is an <error>: CI views show it as broken, not as passed.
+    for e in errors {
+        writeln!(
+            out,
+            r#"    <testcase classname="{}" name="could not check">"#,
+            xml(&e.subject)
+        )?;
+        writeln!(
+            out,
+            r#"      <error type="could-not-check" message="{}">{}</error>"#,
+            xml(&e.message),
+            xml(&e.to_string())
+        )?;
+        writeln!(out, "    </testcase>")?;
+    }
+    if report.findings.is_empty() && errors.is_empty() {
         writeln!(
             out,
             r#"    <testcase classname="batchprep" name="no findings"/>"#

@@ -33,8 +33,48 @@ pub struct Extra {
     pub human: String,
     /// Top-level keys added to the `json` output, beside `findings` and `summary`.
     pub json: serde_json::Map<String, serde_json::Value>,
-    /// Something could not be checked: the run exits 2 whatever the findings.
-    pub incomplete: bool,
+    /// What could not be checked, with the reason: the run exits 2 whatever the findings.
+    pub errors: Vec<CheckError>,
+}
+
+/// A check that could not run: what it was about and why. Reported in every format.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckError {
+    /// What could not be checked (`image myacr.azurecr.io/app:1`, `registry 127.0.0.1:5000`).
+    pub subject: String,
+    /// Why, in one line.
+    pub message: String,
+}
+
+impl CheckError {
+    /// A check about `subject` that could not run, because of `message`.
+    pub fn new(subject: impl Into<String>, message: impl Into<String>) -> Self {
+        CheckError {
+            subject: subject.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The probe results the registry could not answer (unreachable, TLS error): could not check.
+pub fn probe_errors(results: &[batchprep_oci::registry::ProbeResult]) -> Vec<CheckError> {
+    results
+        .iter()
+        .filter(|r| r.outcome.is_inconclusive())
+        .map(|r| {
+            let message = match r.detail.as_deref().filter(|d| !d.is_empty()) {
+                Some(detail) => format!("{}: {detail}", r.outcome),
+                None => r.outcome.to_string(),
+            };
+            CheckError::new(format!("image {}", r.reference), message)
+        })
+        .collect()
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not check {}: {}", self.subject, self.message)
+    }
 }
 
 /// Writes `report` in `format`.
@@ -54,13 +94,14 @@ pub fn render(
             }
             doc.insert("findings".into(), serde_json::to_value(&report.findings)?);
             doc.insert("summary".into(), serde_json::to_value(report.summary)?);
+            doc.insert("errors".into(), serde_json::to_value(&extra.errors)?);
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
-        Format::Sarif => sarif::render(out, report),
-        Format::Junit => junit::render(out, report),
-        Format::Github => ci::render_github(out, report),
-        Format::Azure => ci::render_azure(out, report),
+        Format::Sarif => sarif::render(out, report, &extra.errors),
+        Format::Junit => junit::render(out, report, &extra.errors),
+        Format::Github => ci::render_github(out, report, &extra.errors),
+        Format::Azure => ci::render_azure(out, report, &extra.errors),
     }
 }
 

@@ -2,11 +2,12 @@
 
 use std::io::{self, Write};
 
+use super::CheckError;
 use batchprep_lint::{Report, Severity, catalog};
 use batchprep_oci::safe_text::printable;
 use serde_json::{Value, json};
 
-pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io::Result<()> {
     let rules: Vec<Value> = catalog()
         .iter()
         .map(|d| {
@@ -64,6 +65,14 @@ pub fn render(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                 "informationUri": "https://github.com/batchprep/batchprep",
                 "rules": rules,
             }},
+            "invocations": [{
+                "executionSuccessful": errors.is_empty(),
+                "toolExecutionNotifications": errors.iter().map(|e| json!({
+                    "level": "error",
+                    "message": { "text": e.to_string() },
+                    "locations": [{ "logicalLocations": [{ "fullyQualifiedName": e.subject }] }],
+                })).collect::<Vec<_>>(),
+            }],
             "results": results,
         }],
     });

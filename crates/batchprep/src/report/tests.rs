@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use batchprep_lint::{Finding, Location, Report, Severity};
 
-use super::{Extra, Format, render};
+use super::{CheckError, Extra, Format, render};
 
 fn finding(name: &str, id: &str, severity: Severity, subject: &str, message: &str) -> Finding {
     Finding {
@@ -15,6 +15,7 @@ fn finding(name: &str, id: &str, severity: Severity, subject: &str, message: &st
         message: message.into(),
         fix: None,
         location: None,
+        field: None,
     }
 }
 
@@ -125,6 +126,64 @@ fn junit_with_no_findings_has_one_passing_case() {
     assert!(
         text.contains(r#"<testcase classname="batchprep" name="no findings"/>"#),
         "{text}"
+    );
+}
+
+/// Renders an empty report with one check that could not run.
+fn could_not_check(format: Format) -> String {
+    let extra = Extra {
+        errors: vec![CheckError::new(
+            "image 127.0.0.1:1/app:1",
+            "unreachable: connection refused",
+        )],
+        ..Extra::default()
+    };
+    let mut out = Vec::new();
+    render(&mut out, format, &Report::new(vec![], 0), &extra).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn every_format_reports_what_could_not_be_checked() {
+    let reason = "could not check image 127.0.0.1:1/app:1: unreachable: connection refused";
+    let json: serde_json::Value = serde_json::from_str(&could_not_check(Format::Json)).unwrap();
+    assert_eq!(
+        json["errors"],
+        serde_json::json!([{"subject": "image 127.0.0.1:1/app:1", "message": "unreachable: connection refused"}])
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&could_not_check(Format::Sarif)).unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"],
+        reason
+    );
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/schemas/sarif-2.1.0.json"
+    );
+    let schema = sarif_schema(&std::fs::read_to_string(schema_path).unwrap());
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert_eq!(validator.iter_errors(&sarif).count(), 0);
+    let junit = could_not_check(Format::Junit);
+    assert!(
+        junit.contains(r#"tests="1" failures="0" errors="1">"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(&format!(
+            r#"<error type="could-not-check" message="unreachable: connection refused">{reason}</error>"#
+        )),
+        "{junit}"
+    );
+    assert!(!junit.contains("no findings"), "{junit}");
+    assert_eq!(
+        could_not_check(Format::Github),
+        format!("::error title=could not check::{reason}\n")
+    );
+    assert_eq!(
+        could_not_check(Format::Azure),
+        format!("##vso[task.logissue type=error;code=could-not-check]{reason}\n")
     );
 }
 

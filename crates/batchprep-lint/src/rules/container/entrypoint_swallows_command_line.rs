@@ -5,10 +5,17 @@
 use batchprep_batch::task::{ArgsSource, EntrypointSource, quote_words};
 
 use super::{ContainerFacts, join, shebang};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "entrypoint-swallows-command-line";
+/// The rule.
+pub const RULE: Rule = Rule::new(
+    "entrypoint-swallows-command-line",
+    &[Fact::Task, Fact::Image],
+)
+.at(TaskField::CommandLine);
 
 /// ENTRYPOINT programs made to run the command they are given.
 const WRAPPERS: &[&str] = &[
@@ -51,7 +58,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         if words.len() > 1 {
             out.push(
                 f.finding(
-                    NAME,
+                    RULE,
                     format!(
                         "the image ENTRYPOINT `{shown}` runs only the first word `{}` of the command line as its script; the other words become `$0`, `$1`...",
                         words[0]
@@ -93,7 +100,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!(
                 "the image ENTRYPOINT `{shown}` receives the command line `{}` as its arguments, so `{first}` does not run as a program",
                 quote_words(words)

@@ -4,10 +4,14 @@
 use batchprep_oci::EntryKind;
 
 use super::{ContainerFacts, Lookup, Program, join, mode};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "executable-not-found";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("executable-not-found", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 /// How many other places of a same-named program a message lists.
 const MAX_ELSEWHERE: usize = 3;
@@ -70,7 +74,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         }
         _ => return,
     };
-    out.push(f.finding(NAME, message).with_fix(fix));
+    out.push(f.finding(RULE, message).with_fix(fix));
 }
 
 fn not_on_path(f: &ContainerFacts<'_>, name: &str) -> (String, String) {

@@ -1,10 +1,14 @@
 //! `--gpus` in `containerRunOptions`: Batch gives GPU pools' containers their GPUs itself.
 
 use super::ContainerFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "gpus-run-option";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("gpus-run-option", &[Fact::Task]).at(TaskField::ContainerRunOptions);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Some(gpus) = &f.task.run_options.gpus else {
@@ -12,7 +16,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     };
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!("containerRunOptions has `--gpus {gpus}`; Batch enables GPUs for container tasks itself"),
         )
         .with_fix("remove `--gpus` from containerRunOptions and run the task on a GPU VM size"),

@@ -2,12 +2,17 @@
 //! [`ContainerFacts`]: the image (config, platform, merged filesystem), the task, and the effective
 //! container Batch's `docker create` starts (resolved once by `batchprep-batch`). No I/O.
 
-use batchprep_batch::task::{CwdSource, EffectiveContainer, ImageDefaults, TaskContainer};
+use batchprep_batch::task::{
+    ArgsSource, CwdSource, EffectiveContainer, ImageDefaults, TaskContainer,
+};
 use batchprep_oci::{
     Entry, EntryKind, Image, ImageConfig, Layer, MergedFs, Platform, Resolved, fs::normalise,
 };
 
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
 pub mod entrypoint_swallows_command_line;
 pub mod executable_not_found;
@@ -24,56 +29,90 @@ pub mod shebang_interpreter_missing;
 pub mod unexpanded_variable;
 pub mod workdir_relative_argument;
 
-/// Every container rule, in id order.
-pub const NAMES: &[&str] = &[
-    relative_entrypoint::NAME,
-    workdir_relative_argument::NAME,
-    executable_not_found::NAME,
-    not_executable_by_task_user::NAME,
-    shebang_interpreter_missing::NAME,
-    shebang_crlf::NAME,
-    nothing_to_run::NAME,
-    entrypoint_swallows_command_line::NAME,
-    platform_mismatch::NAME,
-    gpus_run_option::NAME,
-    runtime_run_option::NAME,
-    redundant_rm_option::NAME,
-    relative_workdir_option::NAME,
-    unexpanded_variable::NAME,
-];
+/// A container rule: its identity and its check.
+#[derive(Clone, Copy)]
+pub struct ContainerRule {
+    /// The rule.
+    pub rule: Rule,
+    pub(crate) check: Check,
+    /// Models Linux exec (program lookup, modes, `#!`): skipped for Windows images.
+    pub linux_only: bool,
+}
 
 type Check = fn(&ContainerFacts<'_>, &mut Vec<Finding>);
 
-const CHECKS: &[(&str, Check)] = &[
-    (relative_entrypoint::NAME, relative_entrypoint::check),
-    (
-        workdir_relative_argument::NAME,
-        workdir_relative_argument::check,
-    ),
-    (executable_not_found::NAME, executable_not_found::check),
-    (
-        not_executable_by_task_user::NAME,
-        not_executable_by_task_user::check,
-    ),
-    (
-        shebang_interpreter_missing::NAME,
-        shebang_interpreter_missing::check,
-    ),
-    (shebang_crlf::NAME, shebang_crlf::check),
-    (nothing_to_run::NAME, nothing_to_run::check),
-    (
-        entrypoint_swallows_command_line::NAME,
-        entrypoint_swallows_command_line::check,
-    ),
-    (platform_mismatch::NAME, platform_mismatch::check),
-    (gpus_run_option::NAME, gpus_run_option::check),
-    (runtime_run_option::NAME, runtime_run_option::check),
-    (redundant_rm_option::NAME, redundant_rm_option::check),
-    (
-        relative_workdir_option::NAME,
-        relative_workdir_option::check,
-    ),
-    (unexpanded_variable::NAME, unexpanded_variable::check),
+/// Every container rule, in id order; each module is listed once, here.
+pub const RULES: &[ContainerRule] = &[
+    ContainerRule {
+        rule: relative_entrypoint::RULE,
+        check: relative_entrypoint::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: workdir_relative_argument::RULE,
+        check: workdir_relative_argument::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: executable_not_found::RULE,
+        check: executable_not_found::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: not_executable_by_task_user::RULE,
+        check: not_executable_by_task_user::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: shebang_interpreter_missing::RULE,
+        check: shebang_interpreter_missing::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: shebang_crlf::RULE,
+        check: shebang_crlf::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: nothing_to_run::RULE,
+        check: nothing_to_run::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: entrypoint_swallows_command_line::RULE,
+        check: entrypoint_swallows_command_line::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: platform_mismatch::RULE,
+        check: platform_mismatch::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: gpus_run_option::RULE,
+        check: gpus_run_option::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: runtime_run_option::RULE,
+        check: runtime_run_option::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: redundant_rm_option::RULE,
+        check: redundant_rm_option::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: relative_workdir_option::RULE,
+        check: relative_workdir_option::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: unexpanded_variable::RULE,
+        check: unexpanded_variable::check,
+        linux_only: false,
+    },
 ];
 
 /// Everything the container rules read.
@@ -94,6 +133,9 @@ pub struct ContainerFacts<'a> {
     pub task: &'a TaskContainer,
     /// The container Batch creates.
     pub run: EffectiveContainer,
+    /// Whether the image was read. Without it only the rules that need just the task run, and
+    /// `config`, `platform`, `layers` and `fs` are empty.
+    pub image_read: bool,
 }
 
 /// The image's defaults, as the Batch model takes them.
@@ -128,11 +170,57 @@ impl<'a> ContainerFacts<'a> {
             node,
             task,
             run: task.resolve(&image_defaults(&image.config)),
+            image_read: true,
         }
     }
 
-    pub(crate) fn finding(&self, name: &str, message: impl Into<String>) -> Finding {
-        Finding::new(name, self.subject.clone(), message)
+    /// The facts of `task` when its image could not be read: the rules that need only the task
+    /// (run options, command line) still run.
+    pub fn without_image(task: &'a TaskContainer, node: &'a Platform) -> Self {
+        static CONFIG: std::sync::LazyLock<ImageConfig> =
+            std::sync::LazyLock::new(ImageConfig::default);
+        static PLATFORM: std::sync::LazyLock<Platform> =
+            std::sync::LazyLock::new(Platform::default);
+        static FS: std::sync::LazyLock<MergedFs> = std::sync::LazyLock::new(MergedFs::default);
+        ContainerFacts {
+            subject: subject(&task.image, task),
+            config: &CONFIG,
+            platform: &PLATFORM,
+            layers: &[],
+            fs: &FS,
+            node,
+            task,
+            run: task.resolve(&ImageDefaults::default()),
+            image_read: false,
+        }
+    }
+
+    /// A finding of `rule` about this task, pointing at the task field the rule is about.
+    pub(crate) fn finding(&self, rule: Rule, message: impl Into<String>) -> Finding {
+        let field = rule.field().map(|f| match f {
+            TaskField::Program => self.program_field(),
+            other => other,
+        });
+        let finding = Finding::new(rule, self.subject.clone(), message);
+        match field {
+            Some(field) => finding.about(field),
+            None => finding,
+        }
+    }
+
+    /// The task field the program the container starts comes from.
+    pub fn program_field(&self) -> TaskField {
+        use batchprep_batch::task::EntrypointSource;
+        match self.run.entrypoint_source {
+            EntrypointSource::Image if !self.run.entrypoint.is_empty() => TaskField::ImageName,
+            EntrypointSource::RunOptions if !self.run.entrypoint.is_empty() => {
+                TaskField::ContainerRunOptions
+            }
+            _ => match self.run.args_source {
+                ArgsSource::CommandLine => TaskField::CommandLine,
+                _ => TaskField::ImageName,
+            },
+        }
     }
 
     /// The program the container starts, as the runtime finds it.
@@ -328,28 +416,22 @@ pub(crate) fn mode(m: u32) -> String {
     format!("{:04o}", m & 0o7777)
 }
 
-/// Runs every container rule over `facts`.
+/// Runs every container rule whose facts are there: without the image, the rules that need only
+/// the task; for a Windows image, all but the Linux-only ones.
 pub fn lint_container(facts: &ContainerFacts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    // The program, PATH, mode and `#!` rules model Linux exec; a Windows image gets the rest.
     let linux = facts.platform.os == "linux";
-    for (name, check) in CHECKS {
-        if linux || !LINUX_ONLY.contains(name) {
-            check(facts, &mut out);
+    for rule in RULES {
+        if rule.rule.needs_fact(Fact::Image) && !facts.image_read {
+            continue;
         }
+        if rule.linux_only && !linux {
+            continue;
+        }
+        (rule.check)(facts, &mut out);
     }
     out
 }
-
-/// Rules that only mean something for Linux images.
-const LINUX_ONLY: &[&str] = &[
-    relative_entrypoint::NAME,
-    workdir_relative_argument::NAME,
-    executable_not_found::NAME,
-    not_executable_by_task_user::NAME,
-    shebang_interpreter_missing::NAME,
-    shebang_crlf::NAME,
-];
 
 /// Lints `task` running `image` on nodes of platform `node`.
 pub fn lint_task(image: &Image, task: &TaskContainer, node: &Platform) -> Vec<Finding> {

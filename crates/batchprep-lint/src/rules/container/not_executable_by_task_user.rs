@@ -5,10 +5,14 @@ use batchprep_batch::task::UserSource;
 use batchprep_oci::{Entry, EntryKind};
 
 use super::{ContainerFacts, Lookup, Program, mode, shebang};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "not-executable-by-task-user";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("not-executable-by-task-user", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 const READ: u32 = 0o4;
 const EXEC: u32 = 0o1;
@@ -49,7 +53,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             if let Some(d) = f.fs.entry(&dir) {
                 if !allows(d, uid, gid, EXEC) {
                     out.push(
-                        f.finding(NAME, format!("{how}, which cannot search the directory `{dir}` ({}) on the way to `{real}`", owner(d)))
+                        f.finding(RULE, format!("{how}, which cannot search the directory `{dir}` ({}) on the way to `{real}`", owner(d)))
                             .with_fix(format!("`chmod a+x {dir}` in the image, {root_fix}")),
                     );
                     return;
@@ -74,7 +78,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             format!("`chmod 755 {real}` in the image, {root_fix}")
         };
         out.push(
-            f.finding(NAME, format!("{how}; `{real}` ({}) {what}", owner(entry)))
+            f.finding(RULE, format!("{how}; `{real}` ({}) {what}", owner(entry)))
                 .with_fix(fix),
         );
         return;
@@ -82,7 +86,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     // A script is read by its interpreter as the same user.
     if uid != 0 && shebang(entry).is_some() && !allows(entry, uid, gid, READ) {
         out.push(
-            f.finding(NAME, format!("{how}; the script `{real}` ({}) is executable but not readable by that user, so its interpreter cannot read it", owner(entry)))
+            f.finding(RULE, format!("{how}; the script `{real}` ({}) is executable but not readable by that user, so its interpreter cannot read it", owner(entry)))
                 .with_fix(format!("`chmod a+rx {real}` in the image, {root_fix}")),
         );
     }

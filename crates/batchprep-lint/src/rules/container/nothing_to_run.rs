@@ -3,10 +3,14 @@
 use batchprep_batch::task::EntrypointSource;
 
 use super::ContainerFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "nothing-to-run";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("nothing-to-run", &[Fact::Task, Fact::Image]).at(TaskField::CommandLine);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     if !f.run.argv.is_empty() {
@@ -18,7 +22,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         "the image has no ENTRYPOINT and no CMD and the task command line is empty: the container has no command"
     };
     out.push(
-        f.finding(NAME, message)
+        f.finding(RULE, message)
             .with_fix("give the task a command line (an absolute program path), or set ENTRYPOINT or CMD in the image"),
     );
 }

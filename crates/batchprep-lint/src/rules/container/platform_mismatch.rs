@@ -1,10 +1,14 @@
 //! An image built for another os or architecture than the pool's nodes: `exec format error`.
 
 use super::ContainerFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "platform-mismatch";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("platform-mismatch", &[Fact::Task, Fact::Image]).at(TaskField::ImageName);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     if f.node.matches(f.platform) {
@@ -12,7 +16,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!(
                 "the image is {} but the pool's nodes are {}: its programs cannot run there (exec format error)",
                 f.platform, f.node

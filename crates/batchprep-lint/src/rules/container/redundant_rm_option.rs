@@ -1,10 +1,14 @@
 //! `--rm` in `containerRunOptions`: Batch removes task containers itself.
 
 use super::ContainerFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "redundant-rm-option";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("redundant-rm-option", &[Fact::Task]).at(TaskField::ContainerRunOptions);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     if !f.task.run_options.rm {
@@ -12,7 +16,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         f.finding(
-            NAME,
+            RULE,
             "containerRunOptions has `--rm`; Batch removes the task container itself",
         )
         .with_fix("remove `--rm` from containerRunOptions"),

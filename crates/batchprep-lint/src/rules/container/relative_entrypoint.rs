@@ -4,10 +4,14 @@
 use batchprep_batch::task::ArgsSource;
 
 use super::{ContainerFacts, Lookup, Program, join};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "relative-entrypoint";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("relative-entrypoint", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Some(program) = f.run.argv.first() else {
@@ -54,7 +58,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     };
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!(
                 "the program `{program}` from {source} is relative to the working directory, which is {}, not the image WORKDIR `{}`{found}",
                 f.cwd_phrase(),

@@ -1,10 +1,14 @@
 //! A relative `--workdir`: `docker create` rejects it.
 
 use super::{ContainerFacts, join};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "relative-workdir-option";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("relative-workdir-option", &[Fact::Task]).at(TaskField::ContainerRunOptions);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Some(workdir) = &f.task.run_options.workdir else {
@@ -15,7 +19,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!("containerRunOptions has `--workdir {workdir}`, a relative path; the working directory must be absolute"),
         )
         .with_fix(format!(

@@ -1,10 +1,14 @@
 //! `--runtime` in `containerRunOptions`: the node may not have that runtime, and Batch needs none.
 
 use super::ContainerFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "runtime-run-option";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("runtime-run-option", &[Fact::Task]).at(TaskField::ContainerRunOptions);
 
 /// The runtime Docker uses when none is named.
 const DEFAULT_RUNTIME: &str = "runc";
@@ -19,7 +23,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!("containerRunOptions has `--runtime {runtime}`; container create fails on nodes without that runtime"),
         )
         .with_fix("remove `--runtime` from containerRunOptions; Batch configures GPU containers without it"),

@@ -1,10 +1,13 @@
 //! A script whose `#!` line ends in `\r`: the kernel looks for an interpreter named `sh\r`.
 
 use super::{ContainerFacts, Lookup, Program, shebang};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "shebang-crlf";
+/// The rule.
+pub const RULE: Rule = Rule::new("shebang-crlf", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
@@ -18,7 +21,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         f.finding(
-            NAME,
+            RULE,
             format!(
                 "the script `{real}` starts with `#!{}\\r`: CRLF line endings leave a `\\r` on the interpreter line, so `{}\\r` is looked up and does not exist",
                 sb.line.trim_end_matches('\r'),

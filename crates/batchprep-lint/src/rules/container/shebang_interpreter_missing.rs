@@ -3,10 +3,14 @@
 //! interpreter, which makes it hard to see.
 
 use super::{ContainerFacts, Lookup, Program, join, shebang};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "shebang-interpreter-missing";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("shebang-interpreter-missing", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
@@ -27,7 +31,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let line = format!("#!{}", sb.line);
     match f.lookup(&interpreter) {
         Lookup::Found { entry: ie, .. } if ie.is_executable_file() => {
-            // `#!/usr/bin/env NAME`: env searches PATH for NAME.
+            // `#!/usr/bin/env RULE`: env searches PATH for RULE.
             let is_env = interpreter.rsplit('/').next() == Some("env");
             let Some(arg) = sb.argument.as_deref().filter(|_| is_env) else {
                 return;
@@ -46,7 +50,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             }
             out.push(
                 f.finding(
-                    NAME,
+                    RULE,
                     format!(
                         "the script `{real}` starts with `{line}`, but `{name}` is not on PATH (`{}`)",
                         f.run.path()
@@ -57,7 +61,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         }
         Lookup::Missing { removed_by: Some((removed, layer)), .. } => out.push(
             f.finding(
-                NAME,
+                RULE,
                 format!(
                     "the script `{real}` starts with `{line}`, but `{interpreter}` was removed by {} (whiteout of `{removed}`)",
                     f.layer_name(layer)
@@ -67,14 +71,14 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         ),
         Lookup::Found { .. } => out.push(
             f.finding(
-                NAME,
+                RULE,
                 format!("the script `{real}` starts with `{line}`, but `{interpreter}` is not an executable file"),
             )
             .with_fix(format!("change the `#!` line of `{real}` to an interpreter the image has")),
         ),
         _ => out.push(
             f.finding(
-                NAME,
+                RULE,
                 format!("the script `{real}` starts with `{line}`, but `{interpreter}` does not exist in the image"),
             )
             .with_fix(format!(

@@ -77,6 +77,7 @@ impl Case {
             node: &node,
             task: &self.task,
             run: self.task.resolve(&super::image_defaults(&self.config)),
+            image_read: true,
         };
         lint_container(&facts)
             .into_iter()
@@ -484,7 +485,28 @@ fn windows_images_get_only_the_platform_and_run_option_rules() {
 }
 
 #[test]
-fn every_named_rule_runs() {
-    let checked: Vec<&str> = super::CHECKS.iter().map(|(name, _)| *name).collect();
-    assert_eq!(checked, super::NAMES);
+fn without_the_image_only_the_task_rules_run() {
+    let task = TaskContainer::new(
+        "oci:app:1",
+        "python $AZ_BATCH_TASK_WORKING_DIR/in.csv",
+        "--gpus all --workdir app --rm --runtime nvidia",
+        ContainerWorkingDirectory::TaskWorkingDirectory,
+        TaskIdentity::default(),
+    )
+    .unwrap();
+    let node = Platform::default();
+    let names: Vec<String> = lint_container(&ContainerFacts::without_image(&task, &node))
+        .into_iter()
+        .map(|f| format!("{} at {}", f.name, f.field.unwrap().pointer()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "gpus-run-option at /containerSettings/containerRunOptions",
+            "runtime-run-option at /containerSettings/containerRunOptions",
+            "redundant-rm-option at /containerSettings/containerRunOptions",
+            "relative-workdir-option at /containerSettings/containerRunOptions",
+            "unexpanded-variable at /commandLine",
+        ]
+    );
 }

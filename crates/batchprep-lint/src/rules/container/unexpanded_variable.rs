@@ -4,10 +4,13 @@
 use batchprep_batch::task::{ArgsSource, quote_words};
 
 use super::ContainerFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "unexpanded-variable";
+/// The rule.
+pub const RULE: Rule = Rule::new("unexpanded-variable", &[Fact::Task]).at(TaskField::CommandLine);
 
 /// Shells that expand variables in their `-c` script.
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh"];
@@ -39,7 +42,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         };
         out.push(
             f.finding(
-                NAME,
+                RULE,
                 format!(
                     "{place} `{word}` uses `${var}`, but Batch does not run a container task's command line under a shell: the program receives the text `${var}`, not `{value}`"
                 ),
@@ -54,7 +57,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The names in `$NAME` and `${NAME}` references of `word`.
+/// The names in `$RULE` and `${RULE}` references of `word`.
 fn variables(word: &str) -> Vec<String> {
     let bytes = word.as_bytes();
     let mut names = Vec::new();

@@ -2,10 +2,14 @@
 //! task runs in another directory, where the program will not find it.
 
 use super::{ContainerFacts, join};
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule, TaskField},
+};
 
-/// Rule name.
-pub const NAME: &str = "workdir-relative-argument";
+/// The rule.
+pub const RULE: Rule =
+    Rule::new("workdir-relative-argument", &[Fact::Task, Fact::Image]).at(TaskField::CommandLine);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     if f.run.cwd == f.run.image_workdir {
@@ -32,7 +36,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         }
         out.push(
             f.finding(
-                NAME,
+                RULE,
                 format!(
                     "the argument `{arg}` names `{in_workdir}` in the image WORKDIR, but the task runs in {}, where `{arg}` does not exist",
                     f.cwd_phrase()

@@ -1,17 +1,20 @@
 //! `containerConfiguration` without `type`: the API requires it (`dockerCompatible` or `criCompatible`).
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "container-type-missing";
+/// The rule.
+pub const RULE: Rule = Rule::new("container-type-missing", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(c) = &f.pool.container else { return };
     if c.kind.is_none() {
         out.push(
             f.finding_at(
-                NAME,
+                RULE,
                 &c.pointer,
                 "`containerConfiguration` has no `type`; the Batch API rejects the pool",
             )

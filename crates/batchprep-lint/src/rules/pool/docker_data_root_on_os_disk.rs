@@ -2,10 +2,13 @@
 //! Docker's data root to the temp disk.
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "docker-data-root-on-os-disk";
+/// The rule.
+pub const RULE: Rule = Rule::new("docker-data-root-on-os-disk", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let (Some(image), Some(container)) = (f.node_image(), &f.pool.container) else {
@@ -23,7 +26,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     if !moved {
         out.push(
             f.finding_at(
-                NAME,
+                RULE,
                 &container.pointer,
                 format!(
                     "`{}` keeps Docker's data root at /var/lib/docker on the OS disk and no start task moves it; {} prefetched image(s) and every task image are stored there",

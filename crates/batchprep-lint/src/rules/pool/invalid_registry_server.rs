@@ -3,10 +3,13 @@
 use batchprep_oci::safe_text::{redact_userinfo, value};
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "invalid-registry-server";
+/// The rule.
+pub const RULE: Rule = Rule::new("invalid-registry-server", &[Fact::Pool]);
 
 /// Web front ends people paste instead of the registry host.
 const WEB_HOSTS: &[&str] = &[
@@ -55,7 +58,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         };
         out.push(
             f.finding(
-                NAME,
+                RULE,
                 server,
                 format!("`registryServer` `{}` {problem}", value(&s)),
             )

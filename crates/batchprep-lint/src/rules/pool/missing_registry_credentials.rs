@@ -4,10 +4,13 @@
 use batchprep_batch::spec::normalise_server;
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "missing-registry-credentials";
+/// The rule.
+pub const RULE: Rule = Rule::new("missing-registry-credentials", &[Fact::Pool]);
 
 /// Registries that never serve anonymous pulls by default.
 fn always_private(host: &str) -> bool {
@@ -38,7 +41,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         };
         out.push(
             f.finding(
-                NAME,
+                RULE,
                 field,
                 format!("`{}` comes from `{host}` ({why}) and the pool has no `containerRegistries` entry for it", field.value),
             )

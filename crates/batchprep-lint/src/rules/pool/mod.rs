@@ -10,7 +10,7 @@ use batchprep_batch::{
 };
 use batchprep_oci::Reference;
 
-use crate::{Finding, Location};
+use crate::{Finding, Location, rules::Rule};
 
 pub(crate) mod container_type_missing;
 pub(crate) mod docker_data_root_on_os_disk;
@@ -68,12 +68,12 @@ impl PoolFacts<'_> {
         format!("pool {}", self.pool.display_id())
     }
 
-    fn finding<T>(&self, name: &str, field: &Field<T>, message: impl Into<String>) -> Finding {
-        self.finding_at(name, &field.pointer, message)
+    fn finding<T>(&self, rule: Rule, field: &Field<T>, message: impl Into<String>) -> Finding {
+        self.finding_at(rule, &field.pointer, message)
     }
 
-    fn finding_at(&self, name: &str, pointer: &str, message: impl Into<String>) -> Finding {
-        Finding::new(name, self.subject(), message).at((self.locate)(pointer))
+    fn finding_at(&self, rule: Rule, pointer: &str, message: impl Into<String>) -> Finding {
+        Finding::new(rule, self.subject(), message).at((self.locate)(pointer))
     }
 
     /// The catalog entry of the pool's marketplace image.
@@ -108,25 +108,88 @@ impl PoolFacts<'_> {
     }
 }
 
+/// A pool rule: its identity and its check.
+#[derive(Clone, Copy)]
+pub struct PoolRule {
+    /// The rule.
+    pub rule: Rule,
+    check: fn(&PoolFacts<'_>, &mut Vec<Finding>),
+}
+
+/// Every pool rule; each module is listed once, here.
+pub const RULES: &[PoolRule] = &[
+    PoolRule {
+        rule: container_type_missing::RULE,
+        check: container_type_missing::check,
+    },
+    PoolRule {
+        rule: docker_data_root_on_os_disk::RULE,
+        check: docker_data_root_on_os_disk::check,
+    },
+    PoolRule {
+        rule: invalid_registry_server::RULE,
+        check: invalid_registry_server::check,
+    },
+    PoolRule {
+        rule: legacy_pool_field::RULE,
+        check: legacy_pool_field::check,
+    },
+    PoolRule {
+        rule: missing_registry_credentials::RULE,
+        check: missing_registry_credentials::check,
+    },
+    PoolRule {
+        rule: mutable_image_tag::RULE,
+        check: mutable_image_tag::check,
+    },
+    PoolRule {
+        rule: node_agent_mismatch::RULE,
+        check: node_agent_mismatch::check,
+    },
+    PoolRule {
+        rule: node_image_end_of_life::RULE,
+        check: node_image_end_of_life::check,
+    },
+    PoolRule {
+        rule: node_image_without_docker::RULE,
+        check: node_image_without_docker::check,
+    },
+    PoolRule {
+        rule: obsolete_docker_daemon_flags::RULE,
+        check: obsolete_docker_daemon_flags::check,
+    },
+    PoolRule {
+        rule: rdma_image_on_non_rdma_size::RULE,
+        check: rdma_image_on_non_rdma_size::check,
+    },
+    PoolRule {
+        rule: retired_node_image::RULE,
+        check: retired_node_image::check,
+    },
+    PoolRule {
+        rule: task_image_not_prefetched::RULE,
+        check: task_image_not_prefetched::check,
+    },
+    PoolRule {
+        rule: task_missing_container_settings::RULE,
+        check: task_missing_container_settings::check,
+    },
+    PoolRule {
+        rule: template_value_unknown::RULE,
+        check: template_value_unknown::check,
+    },
+    PoolRule {
+        rule: unsupported_vm_size::RULE,
+        check: unsupported_vm_size::check,
+    },
+];
+
 /// Runs every pool rule.
 pub fn check(facts: &PoolFacts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    container_type_missing::check(facts, &mut out);
-    docker_data_root_on_os_disk::check(facts, &mut out);
-    invalid_registry_server::check(facts, &mut out);
-    legacy_pool_field::check(facts, &mut out);
-    missing_registry_credentials::check(facts, &mut out);
-    mutable_image_tag::check(facts, &mut out);
-    node_agent_mismatch::check(facts, &mut out);
-    node_image_end_of_life::check(facts, &mut out);
-    node_image_without_docker::check(facts, &mut out);
-    obsolete_docker_daemon_flags::check(facts, &mut out);
-    rdma_image_on_non_rdma_size::check(facts, &mut out);
-    retired_node_image::check(facts, &mut out);
-    task_image_not_prefetched::check(facts, &mut out);
-    task_missing_container_settings::check(facts, &mut out);
-    template_value_unknown::check(facts, &mut out);
-    unsupported_vm_size::check(facts, &mut out);
+    for rule in RULES {
+        (rule.check)(facts, &mut out);
+    }
     out
 }
 

@@ -2,10 +2,13 @@
 //! different images.
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "mutable-image-tag";
+/// The rule.
+pub const RULE: Rule = Rule::new("mutable-image-tag", &[Fact::Pool]);
 
 /// Tags that exist to move.
 const MOVING_TAGS: &[&str] = &[
@@ -37,7 +40,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             None => format!("pin a version tag or a digest (`{name}@sha256:...`)"),
         };
         out.push(
-            f.finding(NAME, field, format!("`{}` is prefetched by the moving tag `{tag}`{implicit}; nodes started at different times may run different images", field.value))
+            f.finding(RULE, field, format!("`{}` is prefetched by the moving tag `{tag}`{implicit}; nodes started at different times may run different images", field.value))
                 .with_fix(fix),
         );
     }

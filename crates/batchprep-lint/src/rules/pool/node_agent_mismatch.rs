@@ -1,17 +1,20 @@
 //! `nodeAgentSKUId` must be the agent the marketplace image pairs with; another agent fails allocation.
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "node-agent-mismatch";
+/// The rule.
+pub const RULE: Rule = Rule::new("node-agent-mismatch", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(image) = f.node_image() else { return };
     match &f.pool.node_agent_sku_id {
         Some(agent) if !agent.value.eq_ignore_ascii_case(&image.node_agent_sku_id) => out.push(
             f.finding(
-                NAME,
+                RULE,
                 agent,
                 format!(
                     "`nodeAgentSKUId` is `{}` but `{}` needs `{}`",
@@ -30,7 +33,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             if let Some(vm) = &f.pool.vm_configuration_pointer {
                 out.push(
                     f.finding_at(
-                        NAME,
+                        RULE,
                         vm,
                         format!(
                             "`nodeAgentSKUId` is missing; `{}` needs `{}`",

@@ -3,10 +3,13 @@
 use batchprep_batch::catalog::ImageStatus;
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "node-image-end-of-life";
+/// The rule.
+pub const RULE: Rule = Rule::new("node-image-end-of-life", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let (Some(image), Some(at)) = (f.node_image(), &f.pool.image) else {
@@ -20,7 +23,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         let next = batchprep_batch::catalog::recommended();
         out.push(
             f.finding_at(
-                NAME,
+                RULE,
                 &at.pointer,
                 format!(
                     "`{}` reaches end of life on {end_of_life} ({days_left} days from {})",

@@ -2,10 +2,13 @@
 //! daemon` was removed in 17.12 and `-g/--graph` in 23.0.
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "obsolete-docker-daemon-flags";
+/// The rule.
+pub const RULE: Rule = Rule::new("obsolete-docker-daemon-flags", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(cmd) = f
@@ -40,7 +43,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     }
     if !problems.is_empty() {
         out.push(
-            f.finding(NAME, cmd, format!("the start task uses {}", problems.join(" and ")))
+            f.finding(RULE, cmd, format!("the start task uses {}", problems.join(" and ")))
                 .with_fix("set `data-root` in /etc/docker/daemon.json instead: `batchprep start-task` writes an idempotent script that does it"),
         );
     }

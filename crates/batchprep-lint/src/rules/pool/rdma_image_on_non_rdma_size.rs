@@ -3,10 +3,13 @@
 use batchprep_batch::vm_size;
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "rdma-image-on-non-rdma-size";
+/// The rule.
+pub const RULE: Rule = Rule::new("rdma-image-on-non-rdma-size", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let (Some(image), Some(size)) = (&f.pool.image, &f.pool.vm_size) else {
@@ -22,7 +25,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     };
     if rdma_only && !traits.infiniband {
         out.push(
-            f.finding(NAME, size, format!("`{}` is an RDMA image but `{}` has no InfiniBand", f.image_urn().unwrap_or_default(), size.value))
+            f.finding(RULE, size, format!("`{}` is an RDMA image but `{}` has no InfiniBand", f.image_urn().unwrap_or_default(), size.value))
                 .with_fix("pick an InfiniBand size (an `r` size such as Standard_HB120rs_v3 or Standard_NC24rs_v3) or the image's non-RDMA offer"),
         );
     }

@@ -3,10 +3,13 @@
 use batchprep_batch::catalog::ImageStatus;
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "retired-node-image";
+/// The rule.
+pub const RULE: Rule = Rule::new("retired-node-image", &[Fact::Pool]);
 
 /// Node agents Batch has retired (DESIGN §4: the 20.04 agents ended 2025-04-23; older agents before).
 const RETIRED_AGENTS: &[&str] = &[
@@ -37,7 +40,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             .unwrap_or_default();
         out.push(
             f.finding_at(
-                NAME,
+                RULE,
                 &at.pointer,
                 format!("`{}` is retired{when}", image.urn()),
             )
@@ -52,7 +55,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     {
         out.push(
             f.finding(
-                NAME,
+                RULE,
                 agent,
                 format!("node agent `{}` is retired", agent.value),
             )

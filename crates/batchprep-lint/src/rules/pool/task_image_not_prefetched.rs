@@ -4,10 +4,13 @@
 use batchprep_oci::Reference;
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "task-image-not-prefetched";
+/// The rule.
+pub const RULE: Rule = Rule::new("task-image-not-prefetched", &[Fact::Pool, Fact::Task]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(container) = &f.pool.container else {
@@ -27,7 +30,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         out.push(
-            Finding::new(NAME, format!("task {}", task.id), format!("`{image}` is not in the pool's `containerImageNames` ({} listed); every node pulls it when the task starts", container.image_names.len()))
+            Finding::new(RULE, format!("task {}", task.id), format!("`{image}` is not in the pool's `containerImageNames` ({} listed); every node pulls it when the task starts", container.image_names.len()))
                 .at(task.location.clone())
                 .with_fix(format!("add `{}` to `containerImageNames` of pool {}", reference.familiar(), f.pool.display_id())),
         );

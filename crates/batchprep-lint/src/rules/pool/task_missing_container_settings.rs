@@ -2,10 +2,13 @@
 //! none may.
 
 use super::PoolFacts;
-use crate::Finding;
+use crate::{
+    Finding,
+    rules::{Fact, Rule},
+};
 
-/// Rule name.
-pub const NAME: &str = "task-missing-container-settings";
+/// The rule.
+pub const RULE: Rule = Rule::new("task-missing-container-settings", &[Fact::Pool, Fact::Task]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let container_pool = f.pool.container.is_some();
@@ -22,7 +25,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             _ => continue,
         };
         out.push(
-            Finding::new(NAME, format!("task {}", task.id), message)
+            Finding::new(RULE, format!("task {}", task.id), message)
                 .at(task.location.clone())
                 .with_fix(fix),
         );

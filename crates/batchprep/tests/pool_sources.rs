@@ -1,0 +1,309 @@
+//! `batchprep check` on pools kept as Terraform (`.tf`, a module directory, `terraform show -json`),
+//! Bicep and Batch Shipyard YAML: every finding points into the file it is about; what `pool emit`
+//! writes in each surface reads back with the REST form's findings; the real files of
+//! ../shared/corpus are all read.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn batchprep(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_batchprep"));
+    cmd.args(args)
+        .current_dir(root())
+        .env("BATCHPREP_TODAY", "2026-11-28")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `check --offline --format json` on `pool`: exit code and the findings, one line each.
+fn check(pool: &str) -> (Option<i32>, Vec<String>, String) {
+    let out = batchprep(&["check", "--offline", "--format", "json", pool], &[]);
+    if out.status.code() == Some(2) {
+        return (Some(2), Vec::new(), text(&out.stderr));
+    }
+    let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let base = root();
+    let lines = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = match f["location"]["file"].as_str() {
+                Some(file) => {
+                    let file = Path::new(file);
+                    let file = file.strip_prefix(&base).unwrap_or(file);
+                    format!(
+                        " at {}:{}:{} {}",
+                        file.display(),
+                        f["location"]["line"],
+                        f["location"]["column"],
+                        f["location"]["pointer"].as_str().unwrap_or_default()
+                    )
+                }
+                None => String::new(),
+            };
+            format!(
+                "{} {}{at}: {}",
+                f["severity"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (out.status.code(), lines, text(&out.stderr))
+}
+
+/// The committed fixtures: each surface trips the pool rules it can, and every finding names the
+/// line and column of the attribute it is about (reviewed in the snapshot).
+#[test]
+fn fixture_findings_point_into_each_file() {
+    let mut review = String::new();
+    for pool in [
+        "testdata/pool-sources/terraform",
+        "testdata/pool-sources/terraform/main.tf",
+        "testdata/pool-sources/plan/plan.json",
+        "testdata/pool-sources/bicep/pools.bicep",
+        "testdata/pool-sources/shipyard/pool.yaml",
+    ] {
+        let (code, lines, stderr) = check(pool);
+        assert_eq!(code, Some(1), "{pool}: {stderr}");
+        review.push_str(&format!("{pool} (exit 1)\n"));
+        for l in lines {
+            review.push_str(&format!("  {l}\n"));
+        }
+    }
+    insta::assert_snapshot!("fixture_findings", review);
+}
+
+/// A file of a kind batchprep does not read says so, in one line, and names what it reads.
+#[test]
+fn unsupported_kinds_name_what_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("notes.md");
+    fs::write(&md, "# pools\n").unwrap();
+    let yaml = dir.path().join("values.yaml");
+    fs::write(&yaml, "replicas: 2\n").unwrap();
+    let reads = "it reads pool JSON (REST body, `az batch pool show`, Batch CLI or ARM template), Terraform (`.tf`, a directory of them, or `terraform show -json` output), Bicep (`.bicep`) or Batch Shipyard YAML (`pool.yaml`)";
+    for (path, what) in [
+        (&md, "a `.md` file".to_owned()),
+        (
+            &yaml,
+            "YAML without a Batch Shipyard `pool_specification`".to_owned(),
+        ),
+        (
+            &dir.path().to_path_buf(),
+            "a directory without `.tf` files".to_owned(),
+        ),
+    ] {
+        let out = batchprep(&["check", "--offline", path.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "error: {}: not a pool file batchprep reads ({what}); {reads}\n",
+                path.display()
+            )
+        );
+    }
+    let bad = dir.path().join("bad.bicep");
+    fs::write(&bad, "param x string = {\n  a: 'b\n}\n").unwrap();
+    let out = batchprep(&["check", "--offline", bad.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {}: line 2, column 6: string is never closed on its line\n",
+            bad.display()
+        )
+    );
+    let deep = dir.path().join("deep.tf");
+    fs::write(
+        &deep,
+        format!(
+            "locals {{\n  x = {}1{}\n}}\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        ),
+    )
+    .unwrap();
+    let out = batchprep(&["check", "--offline", deep.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+}
+
+/// What `pool emit` writes for each surface, `check` reads back with the REST form's findings.
+#[test]
+fn every_emitted_surface_reads_back_like_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("ACR_PASSWORD", "s3cret-acr"),
+        ("DOCKERHUB_TOKEN", "s3cret-hub"),
+    ];
+    let mut specs: Vec<PathBuf> = fs::read_dir(root().join("testdata/pools"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("batchprep.toml"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 5);
+    for spec in &specs {
+        let name = spec
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy();
+        let mut forms: Vec<(String, Vec<String>)> = Vec::new();
+        for (format, ext) in [
+            ("rest", "json"),
+            ("arm", "json"),
+            ("bicep", "bicep"),
+            ("terraform", "tf"),
+        ] {
+            let out_file = dir.path().join(format!("{name}-{format}.{ext}"));
+            let out = batchprep(
+                &[
+                    "pool",
+                    "emit",
+                    "--format",
+                    format,
+                    "--include-secrets",
+                    "--today",
+                    "2026-11-28",
+                    "--out",
+                    out_file.to_str().unwrap(),
+                    spec.to_str().unwrap(),
+                ],
+                &env,
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{name} {format}: {}",
+                text(&out.stderr)
+            );
+            let (code, lines, stderr) = check(out_file.to_str().unwrap());
+            assert!(matches!(code, Some(0 | 1)), "{name} {format}: {stderr}");
+            // Locations differ by surface; what is found must not.
+            let what: Vec<String> = lines
+                .iter()
+                .map(|l| match l.split_once(" at ") {
+                    Some((head, rest)) => {
+                        format!("{head}:{}", rest.split_once(": ").map_or("", |r| r.1))
+                    }
+                    None => l.clone(),
+                })
+                .collect();
+            for l in &lines {
+                if l.contains(" at ") {
+                    assert!(
+                        l.contains(&format!("{name}-{format}.{ext}:")),
+                        "{name} {format}: {l}"
+                    );
+                }
+            }
+            forms.push((format.to_owned(), what));
+        }
+        let (_, rest) = &forms[0];
+        for (format, found) in &forms[1..] {
+            assert_eq!(found, rest, "{name}: {format} reads back unlike rest");
+        }
+    }
+}
+
+/// Every Terraform, Bicep and Shipyard file of the corpus is read; the findings are reviewed in a
+/// snapshot. A file that holds no pool says so (exit 2, one line).
+#[test]
+fn corpus_of_terraform_bicep_and_shipyard() {
+    let corpus = root().join("../shared/corpus");
+    let mut review = String::new();
+    let mut record = |label: &str, pool: &Path| {
+        let (code, lines, stderr) = check(pool.to_str().unwrap());
+        match code {
+            Some(0 | 1) => {
+                review.push_str(&format!("{label} (exit {})\n", code.unwrap()));
+                for l in lines {
+                    let l = l
+                        .replace(&format!("{}/", corpus.display()), "")
+                        .replace("../shared/corpus/", "");
+                    review.push_str(&format!("  {l}\n"));
+                }
+            }
+            Some(2) => {
+                assert!(
+                    stderr.contains("no pool found") || stderr.contains("not a pool file"),
+                    "{label}: {stderr}"
+                );
+                assert_eq!(stderr.lines().count(), 1, "{label}: {stderr}");
+                let msg = stderr
+                    .split_once(": ")
+                    .map_or(stderr.as_str(), |m| m.1)
+                    .replace(&format!("{}/", corpus.display()), "");
+                review.push_str(&format!(
+                    "{label} (exit 2): {}\n",
+                    msg.rsplit_once(".bicep: ")
+                        .or(msg.rsplit_once(".tf: "))
+                        .map_or(msg.trim_end().to_owned(), |m| m.1.trim_end().to_owned())
+                ));
+            }
+            other => panic!("{label}: exit {other:?}: {stderr}"),
+        }
+    };
+    for kind in ["terraform", "bicep", "shipyard-yaml"] {
+        let mut files: Vec<PathBuf> = fs::read_dir(corpus.join(kind))
+            .unwrap_or_else(|e| {
+                panic!("{kind}: {e} (the corpus is in shared/ beside the repository)")
+            })
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty());
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            record(&format!("{kind}/{name}"), &f);
+        }
+    }
+    // Shipyard's templates as a config directory, the way `shipyard pool add --configdir` reads them.
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["pool", "config", "credentials"] {
+        fs::copy(
+            corpus.join(format!(
+                "shipyard-yaml/Azure__batch-shipyard__config_templates__{name}.yaml"
+            )),
+            dir.path().join(format!("{name}.yaml")),
+        )
+        .unwrap();
+    }
+    let (code, lines, stderr) = check(dir.path().join("pool.yaml").to_str().unwrap());
+    assert!(matches!(code, Some(0 | 1)), "{stderr}");
+    review.push_str(&format!(
+        "shipyard config_templates as a config directory (exit {})\n",
+        code.unwrap()
+    ));
+    for l in lines {
+        review.push_str(&format!(
+            "  {}\n",
+            l.replace(&format!("{}/", dir.path().display()), "")
+        ));
+    }
+    insta::assert_snapshot!("corpus_review", review);
+}
