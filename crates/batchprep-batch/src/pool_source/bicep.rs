@@ -173,7 +173,7 @@ impl Lexer<'_> {
                 for _ in 0..p.len() {
                     self.bump();
                 }
-                Tok::Punct(*p)
+                Tok::Punct(p)
             } else {
                 return Err(syntax(pos, format!("unexpected character `{c}`")));
             };
