@@ -25,7 +25,7 @@ use crate::{
     engine_api::{EngineHost, get, path_escape},
     image::{Image, Layer, OpenOptions},
     layer::{Compression, LayerIndex, index_unverified},
-    local::{DockerArchiveManifest, JSON_LIMIT, member_name, parse_json},
+    local::{DockerArchiveManifest, JSON_LIMIT, member_link_target, member_name, parse_json},
 };
 
 /// The fields of `GET /images/{name}/json` read here.
@@ -102,15 +102,7 @@ fn read_export(body: impl Read + Send, location: &str) -> Result<Export, Error> 
         let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
         let kind = entry.header().entry_type();
         let name = member_name(&String::from_utf8_lossy(&entry.path_bytes()), "");
-        if kind.is_symlink() || kind.is_hard_link() {
-            let target = entry.link_name_bytes().unwrap_or_default();
-            let target = String::from_utf8_lossy(&target).into_owned();
-            let base = if kind.is_symlink() {
-                name.rsplit_once('/').map_or("", |(d, _)| d)
-            } else {
-                ""
-            };
-            let target = member_name(&target, base);
+        if let Some(target) = member_link_target(&entry, &name) {
             export.links.insert(name, target);
             continue;
         }

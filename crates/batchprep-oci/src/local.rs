@@ -60,16 +60,7 @@ impl Store {
             let entry = entry.map_err(invalid)?;
             let kind = entry.header().entry_type();
             let name = member_name(&String::from_utf8_lossy(&entry.path_bytes()), "");
-            if kind.is_symlink() || kind.is_hard_link() {
-                let target = entry.link_name_bytes().unwrap_or_default();
-                let target = String::from_utf8_lossy(&target).into_owned();
-                // Symlinks are relative to their directory; hard links name a member.
-                let base = if kind.is_symlink() {
-                    name.rsplit_once('/').map_or("", |(d, _)| d)
-                } else {
-                    ""
-                };
-                let target = member_name(&target, base);
+            if let Some(target) = member_link_target(&entry, &name) {
                 links.push((name, target));
             } else if kind.is_file() || kind == tar::EntryType::Continuous {
                 members.insert(name, (entry.raw_file_position(), entry.size()));
@@ -161,6 +152,26 @@ impl Store {
         verify(&bytes, digest, &self.describe(&name))?;
         Ok(bytes)
     }
+}
+
+/// The member a symlink or hard link entry of an archive names, or `None` for any other entry.
+/// Symlinks are relative to their directory; hard links name a member.
+pub(crate) fn member_link_target<R: std::io::Read>(
+    entry: &tar::Entry<'_, R>,
+    name: &str,
+) -> Option<String> {
+    let kind = entry.header().entry_type();
+    if !(kind.is_symlink() || kind.is_hard_link()) {
+        return None;
+    }
+    let target = entry.link_name_bytes().unwrap_or_default();
+    let target = String::from_utf8_lossy(&target);
+    let base = if kind.is_symlink() {
+        name.rsplit_once('/').map_or("", |(d, _)| d)
+    } else {
+        ""
+    };
+    Some(member_name(&target, base))
 }
 
 /// A member path relative to the archive root: `base` joined with `path`, `.` and `..` applied.
