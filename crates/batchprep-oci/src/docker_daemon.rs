@@ -43,6 +43,19 @@ struct Indexed {
     compression: Compression,
 }
 
+impl Indexed {
+    /// A layer indexed under the digest its bytes hashed to (the index records it too).
+    fn new(mut index: LayerIndex, digest: Digest, size: u64, compression: Compression) -> Self {
+        index.digest = digest.to_string();
+        Indexed {
+            index,
+            digest,
+            size,
+            compression,
+        }
+    }
+}
+
 /// What the export stream left: layers indexed, small members kept, links to resolve.
 #[derive(Default)]
 struct Export {
@@ -140,17 +153,10 @@ fn read_export(body: impl Read + Send, location: &str) -> Result<Export, Error> 
         }
         let compression = Compression::sniff(start);
         let label = format!("{location}:{name}");
-        let (mut index, digest) = index_entry(start, &mut entry, compression, &label)?;
-        index.digest = digest.to_string();
-        export.layers.insert(
-            name,
-            Indexed {
-                index,
-                digest,
-                size,
-                compression,
-            },
-        );
+        let (index, digest) = index_entry(start, &mut entry, compression, &label)?;
+        export
+            .layers
+            .insert(name, Indexed::new(index, digest, size, compression));
     }
     Ok(export)
 }
@@ -285,18 +291,11 @@ fn assemble(
                 let compression = Compression::sniff(&bytes);
                 let label = format!("{location}:{name}");
                 let size = bytes.len() as u64;
-                let (mut index, digest) =
+                let (index, digest) =
                     index_unverified(Cursor::new(bytes), compression, Algorithm::Sha256, &label)?;
-                index.digest = digest.to_string();
-                export.layers.insert(
-                    name,
-                    Indexed {
-                        index,
-                        digest,
-                        size,
-                        compression,
-                    },
-                );
+                export
+                    .layers
+                    .insert(name, Indexed::new(index, digest, size, compression));
             }
         }
     }
