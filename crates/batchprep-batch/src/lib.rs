@@ -10,6 +10,7 @@ pub mod pool;
 pub mod pool_source;
 pub mod prefetch;
 pub mod spec;
+pub mod spec_draft;
 pub mod start_task;
 pub mod task;
 pub mod template;

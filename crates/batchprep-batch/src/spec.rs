@@ -10,47 +10,58 @@ use toml::Spanned;
 use crate::catalog::{self, ImageRef};
 
 /// The `[pool]` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PoolSpec {
     /// Pool id (1-64 letters, digits, `-`, `_`).
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
     /// Display name.
     #[serde(default)]
     pub display_name: Option<String>,
     /// VM size (`Standard_NC6s_v3`).
+    #[schemars(with = "String")]
     pub vm_size: Spanned<String>,
     /// Marketplace image: `publisher:offer:sku[:version]` or an alias (`ubuntu-hpc-2404`).
+    #[schemars(with = "String")]
     pub image: Spanned<String>,
     /// Dedicated nodes (fixed scale).
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub dedicated_nodes: Option<Spanned<u32>>,
     /// Spot/low-priority nodes (fixed scale).
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub low_priority_nodes: Option<Spanned<u32>>,
     /// Autoscale instead of fixed node counts.
     #[serde(default)]
+    #[schemars(with = "Option<AutoscaleSpec>")]
     pub autoscale: Option<Spanned<AutoscaleSpec>>,
     /// Task slots per node.
     #[serde(default)]
     pub task_slots_per_node: Option<u32>,
     /// Images to prefetch onto every node.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub images: Vec<Spanned<String>>,
     /// Registries and how nodes authenticate to them.
     #[serde(default)]
+    #[schemars(with = "Vec<RegistrySpec>")]
     pub registries: Vec<Spanned<RegistrySpec>>,
     /// Where Docker keeps its data: `auto` (the temp disk), `keep`, or an absolute path.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub data_root: Option<Spanned<String>>,
     /// The subnet nodes join.
     #[serde(default)]
     pub subnet_id: Option<String>,
     /// Public IP provisioning.
     #[serde(default)]
+    #[schemars(with = "Option<PublicIp>")]
     pub public_ip: Option<Spanned<PublicIp>>,
     /// Public IP resource ids, with `public-ip = "usermanaged"`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub public_ip_ids: Option<Spanned<Vec<String>>>,
     /// Node agent SKU, needed only for images that are not in the catalog.
     #[serde(default)]
@@ -58,7 +69,7 @@ pub struct PoolSpec {
 }
 
 /// `[pool.autoscale]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AutoscaleSpec {
     /// The most dedicated nodes the generated formula asks for.
@@ -73,7 +84,7 @@ pub struct AutoscaleSpec {
 }
 
 /// One `[[pool.registries]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RegistrySpec {
     /// Registry host (`myacr.azurecr.io`, `docker.io`).
@@ -90,7 +101,7 @@ pub struct RegistrySpec {
 }
 
 /// `public-ip`: how nodes get public addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum PublicIp {

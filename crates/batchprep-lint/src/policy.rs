@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::{Finding, Report, Severity, rule_doc};
 
 /// What a user may set a rule to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Report at `error`.
@@ -33,7 +33,7 @@ impl Level {
 }
 
 /// One `[[ignore]]` entry: a rule silenced, optionally for one subject only, always with a reason.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ignore {
     /// Rule name or id.

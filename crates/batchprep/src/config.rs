@@ -28,9 +28,10 @@ pub struct Config {
     pub file: ConfigFile,
 }
 
-/// The top level of `batchprep.toml`.
-#[derive(Debug, Default, Deserialize)]
+/// batchprep's settings for a repository.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "batchprep.toml")]
 pub struct ConfigFile {
     /// Severity per rule: `error`, `warning`, `note` or `allow`.
     #[serde(default)]
@@ -38,22 +39,27 @@ pub struct ConfigFile {
     /// Ignored rules, each with a reason.
     #[serde(default)]
     pub ignore: Vec<Ignore>,
-    /// The pool spec, parsed by `batchprep-batch`.
+    /// The pool as a short spec: checked by `batchprep check` when no pool file is given, written
+    /// out by `batchprep pool emit`.
     #[serde(default)]
+    #[schemars(with = "Option<batchprep_batch::spec::PoolSpec>")]
     pub pool: Option<toml::Table>,
-    /// The networks for the bridge check, parsed by `batchprep-batch`.
+    /// The address ranges the nodes must reach, for the docker0 and address-pool check.
     #[serde(default)]
+    #[schemars(with = "Option<batchprep_batch::net::NetworkSpec>")]
     pub network: Option<toml::Table>,
-    /// Registry settings (`[registry]`, read by `registry check`); credentials are never stored here.
+    /// Registry settings for every command that reads a registry (flags and `BATCHPREP_*`
+    /// variables win); credentials are never stored here.
     #[serde(default)]
+    #[schemars(with = "Option<crate::cmd::registry::RegistryConfig>")]
     pub registry: Option<toml::Table>,
-    /// Image sources: `[images.local]` maps references to local transports.
+    /// Image sources: `[images.local]` maps references to local images.
     #[serde(default)]
     pub images: Option<Images>,
 }
 
 /// `[images]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Images {
     /// Reference -> local image (`oci:DIR:TAG`, ...), read instead of the registry.

@@ -1,22 +1,68 @@
-//! The flags shared by every command that reports findings: output format, failure threshold, and
-//! per-rule overrides. Applied here, once, for every command.
+//! The flags shared by every command that reports findings: output formats and files, colour,
+//! failure threshold, and per-rule overrides. Applied here, once, for every command.
 
 use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use batchprep_lint::{Finding, Level, Policy, Report, Severity};
+use clap::ValueEnum;
 
 use crate::{
     config::Config,
-    report::{Extra, Format},
+    report::{ColorChoice, Extra, Format, RenderOptions},
 };
+
+/// `--output FORMAT=FILE`: the report also written, whole, in another format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// The format written.
+    pub format: Format,
+    /// Where.
+    pub path: PathBuf,
+}
+
+fn parse_output(s: &str) -> Result<OutputFile, String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected FORMAT=FILE, e.g. sarif=results.sarif"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<_> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        format!("`{format}` is not a format (one of: {})", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("`{s}`: no file after `=`"));
+    }
+    Ok(OutputFile {
+        format,
+        path: PathBuf::from(path),
+    })
+}
 
 /// Output and policy flags for commands that produce findings.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FindingsArgs {
-    /// Output format.
+    /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also write the report in FORMAT to FILE, from the same run (repeatable), e.g.
+    /// `--output sarif=results.sarif --output junit=results.xml`.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
+    pub outputs: Vec<OutputFile>,
+    /// Colour in the human report: `auto` when stdout is a terminal (honours `NO_COLOR` and
+    /// `CLICOLOR_FORCE`).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only the summary line on stdout; the exit code and `--output` files are unchanged.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The directory SARIF file locations are relative to (`%SRCROOT%`). Default: the git work tree
+    /// around the current directory, else the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = parse_severity)]
     pub fail_on: Severity,
@@ -70,16 +116,28 @@ impl FindingsArgs {
         self.emit(&report, extra)
     }
 
-    /// Renders an already-built report and returns the exit code.
+    /// Renders an already-built report (the `--output` files, then stdout) and returns the exit code.
     pub fn emit(&self, report: &Report, extra: &Extra) -> anyhow::Result<ExitCode> {
         // What could not be checked goes to stderr in every format, so a CI log always says why.
         for e in &extra.errors {
             eprintln!("error: {e}");
         }
         let code = exit_code(report, self.fail_on, !extra.errors.is_empty());
+        let mut options = RenderOptions {
+            color: false,
+            source_root: Some(self.source_root()?),
+        };
+        for output in &self.outputs {
+            write_output(output, report, extra, &options)?;
+        }
+        options.color = self.color.for_stdout();
         let mut out = std::io::stdout().lock();
-        let written =
-            crate::report::render(&mut out, self.format, report, extra).and_then(|()| out.flush());
+        let written = if self.quiet {
+            writeln!(out, "{}", crate::report::summary_line(report))
+        } else {
+            crate::report::render(&mut out, self.format, report, extra, &options)
+        }
+        .and_then(|()| out.flush());
         match written {
             Ok(()) => Ok(code),
             // A closed stdout (`| head -c1`) loses the report, not the verdict.
@@ -87,6 +145,34 @@ impl FindingsArgs {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+impl FindingsArgs {
+    /// `--source-root`, else the git work tree around the current directory, else the directory.
+    fn source_root(&self) -> anyhow::Result<PathBuf> {
+        let cwd = std::env::current_dir().context("the current directory")?;
+        Ok(match &self.source_root {
+            Some(dir) => cwd.join(dir),
+            None => cwd
+                .ancestors()
+                .find(|d| d.join(".git").exists())
+                .unwrap_or(&cwd)
+                .to_path_buf(),
+        })
+    }
+}
+
+/// Writes one `--output` file, whole or not at all.
+fn write_output(
+    output: &OutputFile,
+    report: &Report,
+    extra: &Extra,
+    options: &RenderOptions,
+) -> anyhow::Result<()> {
+    crate::output_file::write_with(&output.path, |w| {
+        crate::report::render(w, output.format, report, extra, options)
+    })
+    .with_context(|| format!("--output {}", output.path.display()))
 }
 
 /// 0 clean, 1 findings at or above the threshold, 2 when something could not be checked.

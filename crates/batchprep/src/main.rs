@@ -11,6 +11,7 @@ mod image_open;
 mod input;
 mod manpage;
 mod network_args;
+mod output_file;
 mod report;
 
 use std::{io, process::ExitCode};
@@ -51,6 +52,10 @@ enum Command {
     Pool(cmd::pool::Command),
     /// The whole pre-flight of a pool and its tasks, for CI.
     Check(Box<cmd::check::Args>),
+    /// Write a commented batchprep.toml (drafted from a pool when given) and its JSON Schema.
+    Init(cmd::init::Args),
+    /// Print the JSON Schema of batchprep.toml.
+    Schema,
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
     /// Print the manual page, or write every page into a directory.
@@ -69,6 +74,8 @@ fn main() -> ExitCode {
         Command::StartTask(args) => cmd::start_task::run(args),
         Command::Pool(command) => cmd::pool::run(command),
         Command::Check(args) => cmd::check::run(*args, cli.verbose),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Schema => cmd::init::run_schema(),
         Command::Completions(args) => completions::run(args, command()),
         Command::Man(args) => manpage::run(args, command()),
     };

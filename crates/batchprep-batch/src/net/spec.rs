@@ -16,7 +16,7 @@ use crate::net::cidr;
 
 /// `[network]`, as written. Values stay strings until [`NetworkSpec::ranges`] and
 /// [`NetworkSpec::docker_settings`] parse them, so an error can name the key that holds a bad one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NetworkSpec {
     /// The pool's VNet address spaces.
@@ -37,8 +37,9 @@ pub struct NetworkSpec {
 }
 
 /// One `{ base = "10.10.0.0/16", size = 24 }` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "AddressPoolSpec")]
 pub struct PoolSpec {
     /// The base CIDR.
     pub base: String,

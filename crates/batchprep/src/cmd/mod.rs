@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
 pub mod check;
+pub mod init;
 pub mod inspect;
 pub mod lint;
 pub mod net;

@@ -236,7 +236,7 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
     };
     let emitted = emit::emit(&plan, surface, secrets.as_ref());
     match &args.out {
-        Some(out) => write_atomically(out, emitted.text.as_bytes())?,
+        Some(out) => crate::output_file::write_atomically(out, emitted.text.as_bytes())?,
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(emitted.text.as_bytes())?;
@@ -311,35 +311,4 @@ fn read_secrets(plan: &PoolPlan) -> anyhow::Result<SecretValues> {
         }
     }
     Ok(values)
-}
-
-/// Writes `path` through a temporary file in the same directory, so nothing half-written is left.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "cannot write {}: directory {} does not exist",
-            path.display(),
-            dir.display()
-        );
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(plain)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| plain(e.error))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// tempfile's errors name its random temporary path; the user only knows the one they asked for.
-fn plain(e: std::io::Error) -> std::io::Error {
-    e.raw_os_error()
-        .map_or_else(|| e.kind().into(), std::io::Error::from_raw_os_error)
 }

@@ -194,7 +194,7 @@ pub fn parse_reference(arg: &str) -> anyhow::Result<Reference> {
 }
 
 /// `[registry]` in `batchprep.toml`; command-line flags win.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RegistryConfig {
     /// Hosts allowed plain HTTP or unverified TLS.

@@ -8,9 +8,10 @@ use std::{
 
 use batchprep_lint::{Report, rule_doc};
 
-use super::Extra;
+use super::{Extra, style::Palette, summary_line};
 
-pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra) -> io::Result<()> {
+pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra, color: bool) -> io::Result<()> {
+    let p = Palette::new(color);
     out.write_all(extra.human.as_bytes())?;
     if !extra.human.is_empty() && !extra.human.ends_with("\n\n") && !report.findings.is_empty() {
         writeln!(out)?;
@@ -19,13 +20,22 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra) -> io::Result
     // The catalog's `why` once per rule: repeating it for every finding buries the findings.
     let mut explained = std::collections::HashSet::new();
     for f in &report.findings {
-        writeln!(out, "{}[{}]: {}", f.severity, f.name, f.subject)?;
+        writeln!(
+            out,
+            "{}{}",
+            p.paint(
+                p.severity(f.severity),
+                format_args!("{}[{}]", f.severity, f.name)
+            ),
+            p.paint(p.title(), format_args!(": {}", f.subject))
+        )?;
         if let Some(loc) = &f.location {
             let width = loc.line.to_string().len();
             let pad = " ".repeat(width);
             writeln!(
                 out,
-                "{pad}--> {}:{}:{}{}",
+                "{pad}{} {}:{}:{}{}",
+                p.paint(p.gutter(), "-->"),
                 loc.file.display(),
                 loc.line,
                 loc.column,
@@ -44,10 +54,15 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra) -> io::Result
                 .as_ref()
                 .and_then(|l| l.get(loc.line.saturating_sub(1) as usize))
             {
-                writeln!(out, "{pad} |")?;
-                writeln!(out, "{} | {}", loc.line, text)?;
+                let bar = p.paint(p.gutter(), "|");
+                writeln!(out, "{pad} {bar}")?;
+                writeln!(out, "{} {bar} {}", p.paint(p.gutter(), loc.line), text)?;
                 let caret = " ".repeat(loc.column.saturating_sub(1) as usize);
-                writeln!(out, "{pad} | {caret}^")?;
+                writeln!(
+                    out,
+                    "{pad} {bar} {caret}{}",
+                    p.paint(p.caret(f.severity), "^")
+                )?;
             }
         }
         writeln!(out, "  = {}", f.message)?;
@@ -59,25 +74,7 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra) -> io::Result
         }
         writeln!(out)?;
     }
-    let s = &report.summary;
-    write!(
-        out,
-        "{} error{}, {} warning{}, {} note{}",
-        s.errors,
-        plural(s.errors),
-        s.warnings,
-        plural(s.warnings),
-        s.notes,
-        plural(s.notes)
-    )?;
-    if s.suppressed > 0 {
-        write!(out, " ({} suppressed)", s.suppressed)?;
-    }
-    writeln!(out)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    writeln!(out, "{}", summary_line(report))
 }
 
 /// The catalog's `why` can run long; the human report shows its first paragraph on one line.

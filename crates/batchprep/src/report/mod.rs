@@ -4,8 +4,12 @@ mod ci;
 mod human;
 mod junit;
 mod sarif;
+mod style;
 
-use std::io::{self, Write};
+use std::{
+    io::{self, Write},
+    path::PathBuf,
+};
 
 use batchprep_lint::Report;
 
@@ -24,6 +28,18 @@ pub enum Format {
     Github,
     /// Azure Pipelines `##vso[task.logissue]` lines.
     Azure,
+}
+
+pub use style::ColorChoice;
+
+/// How a report is written beyond its format.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// ANSI colour in the `human` format.
+    pub color: bool,
+    /// The absolute directory SARIF locations are relative to (`%SRCROOT%`); files outside it, or
+    /// every file when `None`, get absolute `file://` URIs.
+    pub source_root: Option<PathBuf>,
 }
 
 /// What a command reports besides its findings.
@@ -83,9 +99,10 @@ pub fn render(
     format: Format,
     report: &Report,
     extra: &Extra,
+    options: &RenderOptions,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::render(out, report, extra),
+        Format::Human => human::render(out, report, extra, options.color),
         Format::Json => {
             let mut doc = serde_json::Map::new();
             doc.insert("version".into(), 1.into());
@@ -98,11 +115,31 @@ pub fn render(
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
-        Format::Sarif => sarif::render(out, report, &extra.errors),
+        Format::Sarif => sarif::render(out, report, &extra.errors, options.source_root.as_deref()),
         Format::Junit => junit::render(out, report, &extra.errors),
         Format::Github => ci::render_github(out, report, &extra.errors),
         Format::Azure => ci::render_azure(out, report, &extra.errors),
     }
+}
+
+/// The last line of the `human` report, and all that `--quiet` prints:
+/// `1 error, 2 warnings, 0 notes (1 suppressed)`.
+pub fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut line = format!(
+        "{} error{}, {} warning{}, {} note{}",
+        s.errors,
+        plural(s.errors),
+        s.warnings,
+        plural(s.warnings),
+        s.notes,
+        plural(s.notes)
+    );
+    if s.suppressed > 0 {
+        line.push_str(&format!(" ({} suppressed)", s.suppressed));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -1,25 +1,46 @@
 //! SARIF 2.1.0 for GitHub code scanning: `tool.driver.rules[]` from the catalog, one result per finding.
+//! Files under the source root are relative URIs against `%SRCROOT%` (what code scanning resolves
+//! against the checkout), others absolute `file://` URIs, never paths as typed.
 
-use std::io::{self, Write};
+use std::{
+    io::{self, Write},
+    path::{Component, Path, PathBuf},
+};
 
 use super::CheckError;
 use batchprep_lint::{Report, Severity, catalog};
 use serde_json::{Value, json};
+use url::Url;
 
-pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io::Result<()> {
+/// The `uriBaseId` of the source root.
+const SRCROOT: &str = "%SRCROOT%";
+
+pub fn render(
+    out: &mut dyn Write,
+    report: &Report,
+    errors: &[CheckError],
+    source_root: Option<&Path>,
+) -> io::Result<()> {
+    let cwd = std::env::current_dir()?;
+    let root = source_root.and_then(|r| Url::from_directory_path(absolute(&cwd, r)).ok());
     let rules: Vec<Value> = catalog()
         .iter()
         .map(|d| {
-            json!({
+            let mut rule = json!({
                 "id": d.id,
                 "name": d.name,
                 "shortDescription": { "text": d.summary },
                 "fullDescription": { "text": d.why.trim() },
                 "help": { "text": d.fix.trim() },
-                "helpUri": d.references.first().cloned().unwrap_or_default(),
                 "defaultConfiguration": { "level": level(d.severity) },
                 "properties": { "category": d.category },
-            })
+            });
+            // The rule's first reference is the page that explains the pitfall; a rule without one
+            // has no helpUri rather than an empty (invalid) one.
+            if let Some(uri) = d.references.iter().find(|r| Url::parse(r).is_ok()) {
+                rule["helpUri"] = json!(uri);
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = report
@@ -43,7 +64,7 @@ pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io
             r["locations"] = match &f.location {
                 Some(loc) => json!([{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&loc.file.display().to_string()) },
+                        "artifactLocation": artifact_location(&cwd, root.as_ref(), &loc.file),
                         "region": { "startLine": loc.line, "startColumn": loc.column },
                     },
                     "logicalLocations": [{ "fullyQualifiedName": loc.pointer }],
@@ -53,6 +74,10 @@ pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io
             r
         })
         .collect();
+    let mut run_root = serde_json::Map::new();
+    if let Some(root) = &root {
+        run_root.insert(SRCROOT.into(), json!({ "uri": root.as_str() }));
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -60,7 +85,7 @@ pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io
             "tool": { "driver": {
                 "name": "batchprep",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/batchprep/batchprep",
+                "informationUri": env!("CARGO_PKG_HOMEPAGE"),
                 "rules": rules,
             }},
             "invocations": [{
@@ -71,6 +96,7 @@ pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io
                     "locations": [{ "logicalLocations": [{ "fullyQualifiedName": e.subject }] }],
                 })).collect::<Vec<_>>(),
             }],
+            "originalUriBaseIds": run_root,
             "results": results,
         }],
     });
@@ -86,9 +112,32 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// SARIF wants URI references: relative paths stay relative, with `/` separators and spaces escaped.
-fn uri(path: &str) -> String {
-    path.trim_start_matches("./")
-        .replace('\\', "/")
-        .replace(' ', "%20")
+/// A finding's file as SARIF wants it: relative to `%SRCROOT%` when under it, else an absolute
+/// `file://` URI. Percent-encoding is the url crate's.
+fn artifact_location(cwd: &Path, root: Option<&Url>, file: &Path) -> Value {
+    let Ok(url) = Url::from_file_path(absolute(cwd, file)) else {
+        return json!({ "uri": file.display().to_string() });
+    };
+    match root
+        .and_then(|r| r.make_relative(&url))
+        .filter(|rel| !rel.starts_with("../") && !rel.is_empty())
+    {
+        Some(rel) => json!({ "uri": rel, "uriBaseId": SRCROOT }),
+        None => json!({ "uri": url.as_str() }),
+    }
+}
+
+/// `path` made absolute against `cwd`, with `.` and `..` resolved by name (the file may be gone).
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in cwd.join(path).components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use batchprep_lint::{Finding, Location, Report, Severity};
 
-use super::{CheckError, Extra, Format, render};
+use super::{CheckError, Extra, Format, RenderOptions, render};
 
 fn finding(name: &str, id: &str, severity: Severity, subject: &str, message: &str) -> Finding {
     Finding {
@@ -66,7 +66,11 @@ fn rendered(format: Format) -> String {
         human: "pool render: 3 checks\n".into(),
         ..Extra::default()
     };
-    let result = render(&mut out, format, &report, &extra);
+    let options = RenderOptions {
+        color: false,
+        source_root: Some(dir.path().to_path_buf()),
+    };
+    let result = render(&mut out, format, &report, &extra, &options);
     std::env::set_current_dir(cwd).unwrap();
     result.unwrap();
     String::from_utf8(out).unwrap()
@@ -119,6 +123,7 @@ fn junit_with_no_findings_has_one_passing_case() {
         Format::Junit,
         &Report::new(vec![], 0),
         &Extra::default(),
+        &RenderOptions::default(),
     )
     .unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -139,7 +144,14 @@ fn could_not_check(format: Format) -> String {
         ..Extra::default()
     };
     let mut out = Vec::new();
-    render(&mut out, format, &Report::new(vec![], 0), &extra).unwrap();
+    render(
+        &mut out,
+        format,
+        &Report::new(vec![], 0),
+        &extra,
+        &RenderOptions::default(),
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 
