@@ -34,6 +34,9 @@ pub enum PoolShape {
     Arm,
     /// A Terraform `azurerm_batch_pool` resource in `.tf` files.
     Terraform,
+    /// An AzAPI `azapi_resource` of type `Microsoft.Batch/batchAccounts/pools` in `.tf` files: the
+    /// ARM resource body.
+    TerraformAzapi,
     /// An `azurerm_batch_pool` in `terraform show -json` plan output.
     TerraformPlan,
     /// A Bicep `Microsoft.Batch/batchAccounts/pools` resource.

@@ -10,6 +10,10 @@
 //! identity the module declares is kept as that reference, since what the checks need to know, that
 //! the registry is pulled with a user-assigned identity, is known.
 //!
+//! Pools written with the AzAPI provider (`resource "azapi_resource"` of type
+//! `Microsoft.Batch/batchAccounts/pools@...`) carry the ARM resource's own `body`, as an object or as
+//! `jsonencode({...})`: that body is read with the ARM reader, with the same positions.
+//!
 //! The provider's names and defaults are mapped to the data-plane body (DESIGN.md §3): a start task's
 //! `wait_for_success` defaults to false and its auto-user `scope` to Task, both unlike the API.
 
@@ -29,12 +33,15 @@ use serde_json::Value;
 use super::{LineTable, MAX_DEPTH, PoolFile, PoolFileError, PoolKind, SourceIndex, node, object};
 use crate::{
     json_pos::push_token,
-    pool::{PoolDefinition, PoolShape, data_plane},
+    pool::{PoolDefinition, PoolShape, arm_shaped, data_plane},
     template::{Node, Resolver, Spanned},
 };
 
 /// The resource type read.
 const POOL: &str = "azurerm_batch_pool";
+/// The AzAPI resource type, and the ARM type (before `@version`) that makes one a pool.
+const AZAPI: &str = "azapi_resource";
+const ARM_POOL_TYPE: &str = "microsoft.batch/batchaccounts/pools";
 /// The identity resource whose `id` is a known kind of value.
 const IDENTITY: &str = "azurerm_user_assigned_identity";
 
@@ -112,7 +119,18 @@ pub(super) fn read_files(
     for f in &parsed {
         for block in f.body.blocks() {
             let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
-            if block.ident.as_str() != "resource" || labels.first() != Some(&POOL) {
+            if block.ident.as_str() != "resource" {
+                continue;
+            }
+            if labels.first() == Some(&AZAPI) && is_azapi_pool(&block.body) {
+                let name = labels.get(1).copied().unwrap_or_default();
+                let at = push_token(&push_token("/resource", AZAPI), name);
+                module.mark(f, &at, block.ident.span());
+                let resource = module.azapi_resource(f, &block.body, &at)?;
+                pools.push(arm_shaped(&resource, PoolShape::TerraformAzapi));
+                continue;
+            }
+            if labels.first() != Some(&POOL) {
                 continue;
             }
             let name = labels.get(1).copied().unwrap_or_default();
@@ -128,7 +146,7 @@ pub(super) fn read_files(
             .map(|f| f.path.display().to_string())
             .collect();
         return Err(PoolFileError::NoPool(format!(
-            "no `resource \"{POOL}\"` block in {}",
+            "no `resource \"{POOL}\"` block, nor an `{AZAPI}` of type `Microsoft.Batch/batchAccounts/pools`, in {}",
             names.join(", ")
         )));
     }
@@ -190,6 +208,44 @@ impl Module {
                 _ => {}
             }
         }
+    }
+
+    /// An AzAPI pool as the ARM resource it creates: `name`, and `properties` from its `body`
+    /// (an object, or `jsonencode` of one).
+    fn azapi_resource(
+        &mut self,
+        f: &File<'_>,
+        body: &Body,
+        at: &str,
+    ) -> Result<Spanned, PoolFileError> {
+        let mut members = Vec::new();
+        if let Some(name) = body.get_attribute("name") {
+            let here = push_token(at, "name");
+            self.mark(f, &here, name.span());
+            members.push(("name".to_owned(), self.expression(f, &name.value, &here, 1)?));
+        }
+        if let Some(attr) = body.get_attribute("body") {
+            let here = push_token(at, "body");
+            self.mark(f, &here, attr.span());
+            let value = match &attr.value {
+                Expression::FuncCall(call)
+                    if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 =>
+                {
+                    call.args.get(0).expect("one argument")
+                }
+                other => other,
+            };
+            let body = self.expression(f, value, &here, 1)?;
+            match body.get("properties") {
+                Some(props) => members.push(("properties".to_owned(), props.clone())),
+                // Not an object batchprep can see into: every pool value is unknown.
+                None if matches!(body.node, Node::Unknown(_)) => {
+                    members.push(("properties".to_owned(), body))
+                }
+                None => {}
+            }
+        }
+        Ok(node(Node::Object(members), at))
     }
 
     /// A block body: attributes by name, nested blocks as arrays (as `terraform show -json` has them).
@@ -356,6 +412,16 @@ impl Module {
             _ => None,
         }
     }
+}
+
+/// Whether an `azapi_resource` body declares a Batch pool (`type = "Microsoft.Batch/batchAccounts/pools@..."`).
+fn is_azapi_pool(body: &Body) -> bool {
+    body.get_attribute("type")
+        .and_then(|a| match &a.value {
+            Expression::String(s) => Some(s.value().to_ascii_lowercase()),
+            _ => None,
+        })
+        .is_some_and(|t| t.split('@').next() == Some(ARM_POOL_TYPE))
 }
 
 /// The expression as written.

@@ -17,6 +17,12 @@ const WEB_HOSTS: &[&str] = &[
     "portal.azure.com",
 ];
 
+/// Docker's test for the first component of a reference being a registry: it has a `.` or a `:`, or is
+/// `localhost`. Anything else is a single label, which is never a reference's registry.
+fn is_single_label(host: &str) -> bool {
+    !host.is_empty() && !host.contains(['.', ':']) && !host.eq_ignore_ascii_case("localhost")
+}
+
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(c) = &f.pool.container else { return };
     for server in c.registries.iter().filter_map(|r| r.server.as_ref()) {
@@ -32,13 +38,20 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             (None, s.to_owned())
         };
         let web = WEB_HOSTS.iter().any(|w| host.eq_ignore_ascii_case(w));
-        let problem = match (problem, web) {
-            (_, true) => format!("names the web site `{host}`, not a registry"),
-            (Some(p), false) => p,
-            (None, false) => continue,
+        let single_label = is_single_label(&host);
+        let problem = match (problem, web, single_label) {
+            (_, true, _) => format!("names the web site `{host}`, not a registry"),
+            (Some(p), false, _) => p,
+            (None, false, true) => format!(
+                "is not a registry host: a name without a domain (no `.` or `:`, not `localhost`) is resolved as a single-label host name, and image references never name it as their registry"
+            ),
+            (None, false, false) => continue,
         };
         let fixed = if web || host.eq_ignore_ascii_case("index.docker.io") {
             "docker.io".to_owned()
+        } else if single_label {
+            // An Azure Container Registry's login server is its name, lower case, under azurecr.io.
+            format!("{}.azurecr.io", host.to_ascii_lowercase())
         } else {
             host.clone()
         };

@@ -229,6 +229,29 @@ fn invalid_registry_server() {
         only(&findings, "invalid-registry-server").message,
         "`registryServer` `https://myacr.azurecr.io` has a scheme (`https://`)"
     );
+    // A bare name (an ACR's short name) is never a registry; localhost and host:port are.
+    set(
+        &mut p,
+        &format!("{CC}/containerRegistries/0/registryServer"),
+        json!("MyAcr"),
+    );
+    let f = only(&run(&p), "invalid-registry-server");
+    assert_eq!(
+        f.message,
+        "`registryServer` `MyAcr` is not a registry host: a name without a domain (no `.` or `:`, not `localhost`) is resolved as a single-label host name, and image references never name it as their registry"
+    );
+    assert_eq!(f.fix.as_deref(), Some("set `registryServer` to `myacr.azurecr.io`"));
+    for host in ["localhost", "registry:5000", "LOCALHOST"] {
+        set(
+            &mut p,
+            &format!("{CC}/containerRegistries/0/registryServer"),
+            json!(host),
+        );
+        assert!(
+            !names(&run(&p)).contains(&"invalid-registry-server"),
+            "{host}"
+        );
+    }
 }
 
 #[test]
