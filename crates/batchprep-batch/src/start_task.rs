@@ -119,7 +119,10 @@ impl StartTask {
             .replace("@MODE@", mode)
             .replace("@DATA_ROOT@", &quote(&data_root))
             .replace("@TEMP_DISKS@", &quote(&temp_disks))
-            .replace("@BIP@", &quote(self.effective_bip().as_deref().unwrap_or("")))
+            .replace(
+                "@BIP@",
+                &quote(self.effective_bip().as_deref().unwrap_or("")),
+            )
             .replace("@POOLS@", &quote(&pools))
             .replace("@PREFETCH@", &prefetch.join(" "))
     }
@@ -418,6 +421,45 @@ mod tests {
         assert!(script.contains("default_temp_disks='/mnt /mnt/resource'"));
         assert!(script.contains(r#"address_pools='[{"base":"10.200.0.0/16","size":24}]'"#));
         assert!(script.contains("prefetch=('docker.io/library/ubuntu:24.04')"));
+    }
+
+    #[test]
+    fn pools_without_bip_get_the_bip_docker_would_give_a_new_docker0() {
+        let task = StartTask {
+            data_root: DataRootTarget::Keep,
+            bip: None,
+            default_address_pools: vec![
+                AddressPool {
+                    base: "10.60.0.0/16".into(),
+                    size: 24,
+                },
+                AddressPool {
+                    base: "10.61.0.0/16".into(),
+                    size: 24,
+                },
+            ],
+            prefetch: vec![],
+        };
+        assert_eq!(task.effective_bip().as_deref(), Some("10.60.0.1/24"));
+        assert!(task.script().contains("bip='10.60.0.1/24'"));
+        assert_eq!(
+            task.summary(),
+            "batchprep start task: bip 10.60.0.1/24 (from the pools); default-address-pools 10.60.0.0/16/24,10.61.0.0/16/24"
+        );
+        // A given bip is kept as it is; no pools, no bip.
+        let given = StartTask {
+            bip: Some("10.199.0.1/24".into()),
+            ..task.clone()
+        };
+        assert_eq!(given.effective_bip().as_deref(), Some("10.199.0.1/24"));
+        let none = StartTask {
+            data_root: DataRootTarget::Path("/data".into()),
+            bip: None,
+            default_address_pools: vec![],
+            prefetch: vec![],
+        };
+        assert_eq!(none.effective_bip(), None);
+        assert!(none.script().contains("bip=''"));
     }
 
     #[test]

@@ -7,8 +7,8 @@
 use std::fs;
 
 use batchprep_batch::net::{
-    AddressPool, DockerSettings, NodeNetwork, Restart, docker0_after_restart,
-    docker0_from_pools, user_networks,
+    AddressPool, DockerSettings, NodeNetwork, Restart, docker0_after_restart, docker0_from_pools,
+    user_networks,
 };
 use batchprep_testkit::dockerd::{Dockerd, DockerdOptions, NetNs};
 use ipnet::IpNet;
@@ -133,8 +133,13 @@ fn an_existing_docker0_keeps_its_address_after_a_data_root_move_and_with_live_re
         fs::write(&config, settings.to_string()).unwrap();
         docker.restart().unwrap();
         assert_eq!(docker0(&ns), expected, "{settings}\n{}", docker.log());
-        let model = docker0_after_restart(Some(before), &docker_settings(&settings), restart, &node);
-        assert_eq!(model.map(|m| m.to_string()).as_deref(), Some(expected), "{settings}");
+        let model =
+            docker0_after_restart(Some(before), &docker_settings(&settings), restart, &node);
+        assert_eq!(
+            model.map(|m| m.to_string()).as_deref(),
+            Some(expected),
+            "{settings}"
+        );
     };
     let moved = Restart {
         same_data_root: false,

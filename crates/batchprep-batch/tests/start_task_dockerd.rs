@@ -119,7 +119,8 @@ exit 1
     }
 
     fn root(&self) -> String {
-        self.docker.docker(&["info", "--format", "{{.DockerRootDir}}"])
+        self.docker
+            .docker(&["info", "--format", "{{.DockerRootDir}}"])
     }
 
     fn systemctl_log(&self) -> String {
@@ -219,7 +220,10 @@ fn moves_the_data_root_keeps_images_and_keys_sets_the_bridge_and_a_second_run_ch
         )
     );
     assert_eq!(text(&first.stderr), "");
-    assert_eq!(node.systemctl_log(), "stop docker.socket\nstop docker\nstart docker\n");
+    assert_eq!(
+        node.systemctl_log(),
+        "stop docker.socket\nstop docker\nstart docker\n"
+    );
 
     // The daemon runs from the new root, with every other key kept.
     assert_eq!(node.root(), real_root);
@@ -308,7 +312,10 @@ fn moves_the_data_root_keeps_images_and_keys_sets_the_bridge_and_a_second_run_ch
     assert_eq!(fs::read(node.daemon_json()).unwrap(), before);
     assert_eq!(node.docker.pid(), pid);
     assert_eq!(node.docker.starts(), starts);
-    assert_eq!(node.systemctl_log(), "stop docker.socket\nstop docker\nstart docker\n");
+    assert_eq!(
+        node.systemctl_log(),
+        "stop docker.socket\nstop docker\nstart docker\n"
+    );
     assert_eq!(node.run_app(&[]), "hello");
 }
 
@@ -398,7 +405,8 @@ fn a_daemon_that_refuses_the_new_settings_gets_the_old_ones_back() {
     assert!(!new_root.exists(), "the partial copy is removed");
     assert_eq!(node.run_app(&[]), "hello");
     assert_eq!(
-        node.docker.docker(&["info", "--format", "{{.LoggingDriver}}"]),
+        node.docker
+            .docker(&["info", "--format", "{{.LoggingDriver}}"]),
         "local"
     );
     assert_eq!(node.docker0(), "172.17.0.1/16");

@@ -31,6 +31,11 @@
 //! generated script calls) stop the daemon and have the supervisor start it again with the same
 //! flags, re-reading its config file; they fail, with the daemon's log, when the new daemon exits.
 //! After such a failure the daemon stays down until the next restart request.
+//! [`Dockerd::stop_script`] and [`Dockerd::start_script`] do the two halves separately (`systemctl
+//! stop docker`, then `systemctl start docker`, with the data root copied in between).
+//!
+//! [`DockerdOptions::data_root_in_config`] leaves `data-root` to the config file, for tests of a
+//! start task that writes it there.
 //!
 //! Flags given here and keys in the config file must not overlap: dockerd refuses to start when a
 //! directive is set both ways (`--bridge=none` is only passed when [`DockerdOptions::bridge`] is not

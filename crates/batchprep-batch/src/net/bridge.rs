@@ -38,7 +38,11 @@ impl NodeNetwork {
         self.on_link
             .iter()
             .map(|n| Span::of(&n.trunc()))
-            .chain(self.nameservers.iter().map(|ip| Span::of(&IpNet::from(*ip))))
+            .chain(
+                self.nameservers
+                    .iter()
+                    .map(|ip| Span::of(&IpNet::from(*ip))),
+            )
             .collect()
     }
 }

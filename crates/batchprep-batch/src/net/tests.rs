@@ -359,6 +359,10 @@ fn pools_without_bip_also_check_the_docker0_that_is_kept() {
         ..docker.clone()
     };
     assert_eq!(with_bip.kept_bridge(), None);
-    assert!(analyze(&[vnet("172.17.0.0/16")], &with_bip).overlaps.is_empty());
+    assert!(
+        analyze(&[vnet("172.17.0.0/16")], &with_bip)
+            .overlaps
+            .is_empty()
+    );
     assert_eq!(DockerSettings::default().kept_bridge(), None);
 }
