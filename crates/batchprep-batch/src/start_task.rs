@@ -229,6 +229,53 @@ die() { echo "batchprep start task: error: $*" >&2; exit 1; }
 python=$(command -v python3 || command -v /usr/libexec/platform-python || true)
 [ -n "$python" ] || die "python3 is needed to merge $daemon_json and was not found"
 
+# Docker takes an explicit bip as given, never checking it against routes or nameservers: refuse one
+# on the node's own subnet or over its nameserver (docker0 would cut the node off from them), before
+# anything changes. Docker's own bridges (docker0, br-*) are left out.
+if [ -n "$bip" ]; then
+  routes=$({ ip -4 route show; ip -6 route show; } 2>/dev/null || true)
+  clash=$("$python" - "$bip" "$routes" /etc/resolv.conf <<'PY'
+import ipaddress, sys
+bip, routes, resolv = sys.argv[1:4]
+try:
+    net = ipaddress.ip_interface(bip).network
+except ValueError:
+    sys.exit(0)
+skip = ("default", "local", "broadcast", "unreachable", "blackhole", "prohibit", "throw", "multicast")
+for line in routes.splitlines():
+    words = line.split()
+    if not words or words[0] in skip or "via" in words:
+        continue
+    dev = words[words.index("dev") + 1] if "dev" in words[:-1] else ""
+    if dev == "docker0" or dev.startswith("br-"):
+        continue
+    try:
+        dst = ipaddress.ip_network(words[0], strict=False)
+    except ValueError:
+        continue
+    if dst.version == net.version and dst.prefixlen > 0 and dst.overlaps(net):
+        print("the on-link route %s (dev %s)" % (dst, dev))
+        sys.exit(0)
+try:
+    with open(resolv) as f:
+        lines = f.read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    words = line.split()
+    if len(words) >= 2 and words[0] == "nameserver":
+        try:
+            ip = ipaddress.ip_address(words[1].split("%")[0])
+        except ValueError:
+            continue
+        if ip.version == net.version and ip in net:
+            print("the nameserver %s" % ip)
+            sys.exit(0)
+PY
+)
+  [ -z "$clash" ] || die "bip $bip overlaps $clash: Docker would put docker0 on it as given; choose a bip outside the node's subnets and nameservers"
+fi
+
 if [ "$mode" = auto ] && [ -z "$data_root" ]; then
   for disk in $temp_disks; do
     if mountpoint -q "$disk"; then

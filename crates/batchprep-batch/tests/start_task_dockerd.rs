@@ -91,7 +91,8 @@ exit 1
         self.path("var/lib/docker").display().to_string()
     }
 
-    /// Runs the task's script as Batch would (bash, as root), against this node.
+    /// Runs the task's script as Batch would (bash, as root), against this node: in its network
+    /// namespace, where its routes are.
     fn start_task(&self, task: &StartTask) -> Output {
         let script = self.path("start-task.sh");
         fs::write(&script, task.script()).unwrap();
@@ -100,7 +101,9 @@ exit 1
             self.path("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        Command::new("bash")
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", self.ns.name()))
+            .arg("bash")
             .arg(&script)
             .env("PATH", path)
             .env("DOCKER_HOST", self.docker.host())
@@ -414,4 +417,39 @@ fn a_daemon_that_refuses_the_new_settings_gets_the_old_ones_back() {
         node.systemctl_log(),
         "stop docker.socket\nstop docker\nstart docker\nstop docker\nstart docker\n"
     );
+}
+
+#[test]
+fn a_bip_on_the_nodes_own_subnet_is_refused_before_anything_changes() {
+    // Docker would take it as given (tests/bridge_dockerd.rs): docker0 on 10.50.0.1/24 cuts the
+    // node off from the rest of its subnet.
+    let node = Node::new(json!({}));
+    for args in [
+        &[
+            "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p",
+        ][..],
+        &["ip", "link", "set", "eth0", "up"],
+        &["ip", "addr", "add", "10.50.0.10/24", "dev", "eth0"],
+    ] {
+        node.ns.run(args);
+    }
+    let before = fs::read(node.daemon_json()).unwrap();
+    let (pid, starts) = (node.docker.pid(), node.docker.starts());
+    let out = node.start_task(&StartTask {
+        data_root: DataRootTarget::Path(node.path("disk/docker").display().to_string()),
+        bip: Some("10.50.0.1/24".into()),
+        default_address_pools: vec![],
+        prefetch: vec![],
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "batchprep start task: error: bip 10.50.0.1/24 overlaps the on-link route 10.50.0.0/24 (dev eth0): \
+         Docker would put docker0 on it as given; choose a bip outside the node's subnets and nameservers\n"
+    );
+    assert_eq!(fs::read(node.daemon_json()).unwrap(), before);
+    assert_eq!((node.docker.pid(), node.docker.starts()), (pid, starts));
+    assert_eq!(node.systemctl_log(), "");
+    assert_eq!(node.docker0(), "172.17.0.1/16");
+    assert!(!node.path("disk").exists(), "no data root was made");
 }
