@@ -157,6 +157,27 @@ pub fn bip_for_pools(pools: &[AddressPool], node: &NodeNetwork) -> Option<IpNet>
     docker0_from_pools(pools, node)
 }
 
+/// Why dockerd refuses to start with `bip` (`None` when it starts): the address is its network's
+/// own address or its broadcast address ("failed to allocate gateway ...: Address already in use"
+/// on dockerd 20.10.24). IPv4 only (IPv6 was not tried); /31 and /32 have no such addresses.
+pub fn bip_refused(bip: IpNet) -> Option<String> {
+    if !matches!(bip, IpNet::V4(_)) || bip.prefix_len() >= 31 {
+        return None;
+    }
+    let which = if bip.addr() == bip.network() {
+        "the network's own address"
+    } else if bip.addr() == bip.broadcast() {
+        "the network's broadcast address"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{} is {which}: dockerd refuses to start with it (give a host address, e.g. {})",
+        bip.addr(),
+        first_host(bip.trunc())
+    ))
+}
+
 /// The gateway address Docker gives a network: its first host (the network address itself for
 /// /31, /32, /127 and /128).
 fn first_host(net: IpNet) -> IpNet {
@@ -331,6 +352,23 @@ mod tests {
             docker0_after_restart(Some(stock), &DockerSettings::default(), plain, &n),
             Some(stock)
         );
+    }
+
+    #[test]
+    fn dockerd_refuses_a_bip_on_the_network_or_broadcast_address() {
+        let refused = |text: &str| bip_refused(text.parse().unwrap());
+        assert_eq!(
+            refused("10.199.0.0/24").unwrap(),
+            "10.199.0.0 is the network's own address: dockerd refuses to start with it (give a host address, e.g. 10.199.0.1/24)"
+        );
+        assert_eq!(
+            refused("10.80.0.255/24").unwrap(),
+            "10.80.0.255 is the network's broadcast address: dockerd refuses to start with it (give a host address, e.g. 10.80.0.1/24)"
+        );
+        assert_eq!(refused("10.199.0.1/24"), None);
+        assert_eq!(refused("10.199.0.254/24"), None);
+        assert_eq!(refused("10.9.0.0/31"), None);
+        assert_eq!(refused("fd00:1::/64"), None, "not tried on dockerd");
     }
 
     #[test]

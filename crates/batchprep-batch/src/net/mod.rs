@@ -20,7 +20,8 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 pub use bridge::{
-    NodeNetwork, Restart, bip_for_pools, docker0_after_restart, docker0_from_pools, user_networks,
+    NodeNetwork, Restart, bip_for_pools, bip_refused, docker0_after_restart, docker0_from_pools,
+    user_networks,
 };
 pub use cidr::{is_private, parse_cidr};
 pub use spec::{NetworkSpec, PoolSpec};
