@@ -77,6 +77,26 @@ impl StartTask {
             || !self.default_address_pools.is_empty()
     }
 
+    /// The `bip` the script sets: the one given or, when pools are set without one, the address
+    /// Docker would give a new docker0 from them ([`crate::net::bip_for_pools`]): an existing
+    /// docker0 keeps its old address across a data-root move or with `live-restore` unless `bip`
+    /// says where it goes.
+    pub fn effective_bip(&self) -> Option<String> {
+        if self.bip.is_some() || self.default_address_pools.is_empty() {
+            return self.bip.clone();
+        }
+        let pools = self
+            .default_address_pools
+            .iter()
+            .map(|p| {
+                let base: ipnet::IpNet = p.base.parse().ok()?;
+                crate::net::AddressPool::new(base, p.size, "default-address-pools", &p.base).ok()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        crate::net::bip_for_pools(&pools, &crate::net::NodeNetwork::default())
+            .map(|b| b.to_string())
+    }
+
     /// The bash script.
     pub fn script(&self) -> String {
         let (data_root, temp_disks) = match &self.data_root {
@@ -99,7 +119,10 @@ impl StartTask {
             .replace("@MODE@", mode)
             .replace("@DATA_ROOT@", &quote(&data_root))
             .replace("@TEMP_DISKS@", &quote(&temp_disks))
-            .replace("@BIP@", &quote(self.bip.as_deref().unwrap_or("")))
+            .replace(
+                "@BIP@",
+                &quote(self.effective_bip().as_deref().unwrap_or("")),
+            )
             .replace("@POOLS@", &quote(&pools))
             .replace("@PREFETCH@", &prefetch.join(" "))
     }
@@ -131,8 +154,10 @@ impl StartTask {
             )),
             DataRootTarget::Path(p) => parts.push(format!("Docker data-root -> {p}")),
         }
-        if let Some(bip) = &self.bip {
-            parts.push(format!("bip {bip}"));
+        match (&self.bip, self.effective_bip()) {
+            (Some(bip), _) => parts.push(format!("bip {bip}")),
+            (None, Some(bip)) => parts.push(format!("bip {bip} (from the pools)")),
+            (None, None) => {}
         }
         if !self.default_address_pools.is_empty() {
             parts.push(format!(
@@ -181,9 +206,10 @@ fn quote(s: &str) -> String {
 const SCRIPT: &str = r#"#!/bin/bash
 # batchprep start task: puts Docker's data root and bridge settings in daemon.json (merged, every other
 # key kept), restarts Docker once, carries over the images already pulled, and checks the result.
-# Safe to run again: a node that already has the settings is left alone.
+# Safe to run again: a node that already has the settings is left alone. When Docker does not come
+# back with the new settings, the previous daemon.json is put back and Docker started with it.
 # Overrides (for testing): BATCHPREP_DAEMON_JSON, BATCHPREP_DATA_ROOT, BATCHPREP_TEMP_DISKS,
-# BATCHPREP_OLD_ROOT, BATCHPREP_WAIT_SECONDS.
+# BATCHPREP_OLD_ROOT, BATCHPREP_WAIT_SECONDS; docker itself honours DOCKER_HOST.
 set -euo pipefail
 
 mode=@MODE@
@@ -203,6 +229,53 @@ die() { echo "batchprep start task: error: $*" >&2; exit 1; }
 python=$(command -v python3 || command -v /usr/libexec/platform-python || true)
 [ -n "$python" ] || die "python3 is needed to merge $daemon_json and was not found"
 
+# Docker takes an explicit bip as given, never checking it against routes or nameservers: refuse one
+# on the node's own subnet or over its nameserver (docker0 would cut the node off from them), before
+# anything changes. Docker's own bridges (docker0, br-*) are left out.
+if [ -n "$bip" ]; then
+  routes=$({ ip -4 route show; ip -6 route show; } 2>/dev/null || true)
+  clash=$("$python" - "$bip" "$routes" /etc/resolv.conf <<'PY'
+import ipaddress, sys
+bip, routes, resolv = sys.argv[1:4]
+try:
+    net = ipaddress.ip_interface(bip).network
+except ValueError:
+    sys.exit(0)
+skip = ("default", "local", "broadcast", "unreachable", "blackhole", "prohibit", "throw", "multicast")
+for line in routes.splitlines():
+    words = line.split()
+    if not words or words[0] in skip or "via" in words:
+        continue
+    dev = words[words.index("dev") + 1] if "dev" in words[:-1] else ""
+    if dev == "docker0" or dev.startswith("br-"):
+        continue
+    try:
+        dst = ipaddress.ip_network(words[0], strict=False)
+    except ValueError:
+        continue
+    if dst.version == net.version and dst.prefixlen > 0 and dst.overlaps(net):
+        print("the on-link route %s (dev %s)" % (dst, dev))
+        sys.exit(0)
+try:
+    with open(resolv) as f:
+        lines = f.read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    words = line.split()
+    if len(words) >= 2 and words[0] == "nameserver":
+        try:
+            ip = ipaddress.ip_address(words[1].split("%")[0])
+        except ValueError:
+            continue
+        if ip.version == net.version and ip in net:
+            print("the nameserver %s" % ip)
+            sys.exit(0)
+PY
+)
+  [ -z "$clash" ] || die "bip $bip overlaps $clash: Docker would put docker0 on it as given; choose a bip outside the node's subnets and nameservers"
+fi
+
 if [ "$mode" = auto ] && [ -z "$data_root" ]; then
   for disk in $temp_disks; do
     if mountpoint -q "$disk"; then
@@ -213,17 +286,27 @@ if [ "$mode" = auto ] && [ -z "$data_root" ]; then
   [ -n "$data_root" ] || die "no temp disk is mounted at: $temp_disks (set data-root to a path, or keep)"
 fi
 
+created_root=""
+applied=""
 if [ -n "$data_root" ]; then
+  [ -e "$data_root" ] || created_root="$data_root"
   if ! mkdir -p "$data_root" 2>/dev/null || [ ! -w "$data_root" ]; then
     die "cannot create or write the Docker data root $data_root"
   fi
 fi
 
-# Prints "changed" or "unchanged"; writes daemon.json atomically.
+# Docker reports its root with symlinks resolved; compare paths the same way.
+same_path() { [ "$(readlink -m -- "$1")" = "$(readlink -m -- "$2")" ]; }
+
+new_json="$daemon_json.batchprep-new"
+old_json="$daemon_json.batchprep-previous"
+trap 'rm -f "$new_json"' EXIT
+
+# Prints "changed" (the merged file is left at $new_json) or "unchanged".
 merge_daemon_json() {
-  "$python" - "$daemon_json" "$data_root" "$bip" "$address_pools" <<'PY'
+  "$python" - "$daemon_json" "$new_json" "$data_root" "$bip" "$address_pools" <<'PY'
 import json, os, sys
-path, root, bip, pools = sys.argv[1:5]
+path, new, root, bip, pools = sys.argv[1:6]
 try:
     with open(path) as f:
         text = f.read()
@@ -252,50 +335,102 @@ for k in stale:
 config.update(want)
 try:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = path + ".batchprep-tmp"
-    with open(tmp, "w") as f:
+    with open(new, "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    os.replace(tmp, path)
 except OSError as e:
-    sys.exit("batchprep start task: error: cannot write %s: %s" % (path, e))
+    sys.exit("batchprep start task: error: cannot write %s: %s" % (new, e))
 print("changed")
 PY
 }
 
 docker_root() { docker info --format '{{.DockerRootDir}}' 2>/dev/null || true; }
 
+# Waits until Docker answers; prints its data root (empty when it did not come back in time).
+wait_for_docker() {
+  local root=""
+  for _ in $(seq 1 "$wait_seconds"); do
+    root=$(docker_root)
+    [ -n "$root" ] && break
+    sleep 1
+  done
+  printf '%s' "$root"
+}
+
+# dockerd's own reason for refusing to start, from systemctl's output or the journal.
+start_failure() {
+  { printf '%s\n' "$1"; journalctl -u docker -n 50 --no-pager -o cat 2>/dev/null || true; } \
+    | grep -E -m1 'failed to start daemon|unable to configure the Docker daemon' \
+    || printf '%s\n' "${1%%$'\n'*}"
+}
+
+# Puts the previous daemon.json back (when this run replaced it), starts Docker with it, and fails
+# with $1 and how that went.
+restore_and_die() {
+  local what="left $daemon_json as it was"
+  if [ -n "$applied" ] && [ -e "$old_json" ]; then
+    mv -f "$old_json" "$daemon_json"
+    what="put the previous $daemon_json back"
+  elif [ -n "$applied" ]; then
+    rm -f "$daemon_json"
+    what="removed $daemon_json (there was none before)"
+  fi
+  [ -z "$created_root" ] || rm -rf "${created_root:?}"
+  systemctl stop docker >/dev/null 2>&1 || true
+  if systemctl start docker >/dev/null 2>&1 && [ -n "$(wait_for_docker)" ]; then
+    die "$1; $what and Docker runs again"
+  fi
+  die "$1; $what, but Docker did not start again (see: journalctl -u docker)"
+}
+
 running_root=$(docker_root)
 state=$(merge_daemon_json)
 carried_from=""
-if [ "$state" = unchanged ] && [ -n "$running_root" ] && { [ -z "$data_root" ] || [ "$running_root" = "$data_root" ]; }; then
+if [ "$state" = unchanged ] && [ -n "$running_root" ] && { [ -z "$data_root" ] || same_path "$running_root" "$data_root"; }; then
   log "daemon.json already has the settings and Docker runs with them"
 else
   old_root="${running_root:-${BATCHPREP_OLD_ROOT:-/var/lib/docker}}"
+  if [ -n "$data_root" ] && ! same_path "$old_root" "$data_root"; then
+    case "$(readlink -m -- "$data_root")/" in
+      "$(readlink -m -- "$old_root")"/*)
+        rm -f "$new_json"
+        die "the new data root $data_root is inside the old one $old_root" ;;
+    esac
+  fi
   log "stopping Docker to apply $daemon_json"
   systemctl stop docker.socket 2>/dev/null || true
   systemctl stop docker
-  if [ -n "$data_root" ] && [ "$old_root" != "$data_root" ] && [ -d "$old_root" ]; then
-    case "$data_root/" in
-      "$old_root"/*) die "the new data root $data_root is inside the old one $old_root" ;;
-    esac
+  if [ -n "$data_root" ] && ! same_path "$old_root" "$data_root" && [ -d "$old_root" ]; then
     log "carrying over $old_root to $data_root"
-    cp -a "$old_root/." "$data_root/" || die "copying $old_root to $data_root failed"
+    if ! cp -a "$old_root/." "$data_root/"; then
+      restore_and_die "copying $old_root to $data_root failed"
+    fi
     carried_from="$old_root"
   fi
+  rm -f "$old_json"
+  if [ "$state" = changed ]; then
+    [ ! -e "$daemon_json" ] || cp -p "$daemon_json" "$old_json"
+    mv -f "$new_json" "$daemon_json"
+    applied=yes
+  fi
   log "starting Docker"
-  systemctl start docker
+  if ! out=$(systemctl start docker 2>&1); then
+    restore_and_die "Docker did not start with the new $daemon_json: $(start_failure "$out")"
+  fi
 fi
 
-for _ in $(seq 1 "$wait_seconds"); do
-  [ -n "$(docker_root)" ] && break
-  sleep 1
-done
-actual=$(docker_root)
-[ -n "$actual" ] || die "Docker did not come back within ${wait_seconds}s (see: journalctl -u docker)"
-if [ -n "$data_root" ] && [ "$actual" != "$data_root" ]; then
+actual=$(wait_for_docker)
+if [ -z "$actual" ]; then
+  [ -n "$carried_from" ] || [ -n "$applied" ] || die "Docker did not come back within ${wait_seconds}s (see: journalctl -u docker)"
+  restore_and_die "Docker did not answer within ${wait_seconds}s with the new $daemon_json"
+fi
+if [ -n "$data_root" ] && ! same_path "$actual" "$data_root"; then
+  if [ -n "$carried_from" ] || [ -n "$applied" ]; then
+    restore_and_die "Docker reports data root $actual, expected $data_root"
+  fi
   die "Docker reports data root $actual, expected $data_root"
 fi
+rm -f "$old_json"
 log "Docker data root: $actual"
 if [ -n "$carried_from" ]; then
   # Only now that Docker runs from the copy: free the OS disk.
@@ -333,6 +468,45 @@ mod tests {
         assert!(script.contains("default_temp_disks='/mnt /mnt/resource'"));
         assert!(script.contains(r#"address_pools='[{"base":"10.200.0.0/16","size":24}]'"#));
         assert!(script.contains("prefetch=('docker.io/library/ubuntu:24.04')"));
+    }
+
+    #[test]
+    fn pools_without_bip_get_the_bip_docker_would_give_a_new_docker0() {
+        let task = StartTask {
+            data_root: DataRootTarget::Keep,
+            bip: None,
+            default_address_pools: vec![
+                AddressPool {
+                    base: "10.60.0.0/16".into(),
+                    size: 24,
+                },
+                AddressPool {
+                    base: "10.61.0.0/16".into(),
+                    size: 24,
+                },
+            ],
+            prefetch: vec![],
+        };
+        assert_eq!(task.effective_bip().as_deref(), Some("10.60.0.1/24"));
+        assert!(task.script().contains("bip='10.60.0.1/24'"));
+        assert_eq!(
+            task.summary(),
+            "batchprep start task: bip 10.60.0.1/24 (from the pools); default-address-pools 10.60.0.0/16/24,10.61.0.0/16/24"
+        );
+        // A given bip is kept as it is; no pools, no bip.
+        let given = StartTask {
+            bip: Some("10.199.0.1/24".into()),
+            ..task.clone()
+        };
+        assert_eq!(given.effective_bip().as_deref(), Some("10.199.0.1/24"));
+        let none = StartTask {
+            data_root: DataRootTarget::Path("/data".into()),
+            bip: None,
+            default_address_pools: vec![],
+            prefetch: vec![],
+        };
+        assert_eq!(none.effective_bip(), None);
+        assert!(none.script().contains("bip=''"));
     }
 
     #[test]

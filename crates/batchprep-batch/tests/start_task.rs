@@ -180,7 +180,7 @@ case "$1 $2" in
   "stop docker.socket") ;;
   "stop docker") rm -f "$STUB_STATE/running"; echo "stop docker" >> "$STUB_STATE/log" ;;
   "start docker")
-    root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("data-root", sys.argv[2]))' "$BATCHPREP_DAEMON_JSON" "${STUB_FORCE_ROOT:-$BATCHPREP_OLD_ROOT}")
+    root=$(python3 -c 'import json,os,sys; c=json.load(open(sys.argv[1])) if os.path.exists(sys.argv[1]) else {}; print(c.get("data-root", sys.argv[2]))' "$BATCHPREP_DAEMON_JSON" "${STUB_FORCE_ROOT:-$BATCHPREP_OLD_ROOT}")
     [ -z "${STUB_FORCE_ROOT:-}" ] || root="$STUB_FORCE_ROOT"
     printf '%s' "$root" > "$STUB_STATE/running"
     echo "start docker" >> "$STUB_STATE/log" ;;
@@ -350,14 +350,17 @@ fn fails_loudly_when_docker_does_not_use_the_new_root() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "batchprep start task: error: Docker reports data root {elsewhere}, expected {}\n",
-            node.path("mnt/docker").display()
+            "batchprep start task: error: Docker reports data root {elsewhere}, expected {}; removed {} (there was none before) and Docker runs again\n",
+            node.path("mnt/docker").display(),
+            node.daemon_json().display()
         )
     );
     assert!(
         node.path("var/lib/docker").exists(),
         "the old root stays until Docker runs from the new one"
     );
+    assert!(!node.daemon_json().exists(), "the node had no daemon.json");
+    assert!(!node.path("mnt/docker").exists(), "the copy is removed");
 }
 
 #[test]

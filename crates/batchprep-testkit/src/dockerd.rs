@@ -31,6 +31,11 @@
 //! generated script calls) stop the daemon and have the supervisor start it again with the same
 //! flags, re-reading its config file; they fail, with the daemon's log, when the new daemon exits.
 //! After such a failure the daemon stays down until the next restart request.
+//! [`Dockerd::stop_script`] and [`Dockerd::start_script`] do the two halves separately (`systemctl
+//! stop docker`, then `systemctl start docker`, with the data root copied in between).
+//!
+//! [`DockerdOptions::data_root_in_config`] leaves `data-root` to the config file, for tests of a
+//! start task that writes it there.
 //!
 //! Flags given here and keys in the config file must not overlap: dockerd refuses to start when a
 //! directive is set both ways (`--bridge=none` is only passed when [`DockerdOptions::bridge`] is not
@@ -65,6 +70,7 @@ pub struct DockerdOptions {
     config: Option<serde_json::Value>,
     config_file: Option<PathBuf>,
     args: Vec<String>,
+    data_root_in_config: bool,
 }
 
 impl DockerdOptions {
@@ -97,6 +103,14 @@ impl DockerdOptions {
     /// One more dockerd flag, e.g. `--live-restore`.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
+        self
+    }
+
+    /// Leaves `--data-root` to the config file (dockerd refuses a directive set both ways), for
+    /// tests of a start task that moves it. The config must set `data-root` (checked at start, so
+    /// the host's `/var/lib/docker` is never used); [`Dockerd::data_root`] is then not the root.
+    pub fn data_root_in_config(mut self) -> Self {
+        self.data_root_in_config = true;
         self
     }
 }
@@ -147,8 +161,18 @@ impl Dockerd {
                 path
             }
         };
+        if options.data_root_in_config {
+            let config: serde_json::Value =
+                serde_json::from_slice(&fs::read(&config_file).unwrap()).unwrap();
+            assert!(
+                config.get("data-root").and_then(|v| v.as_str()).is_some(),
+                "data_root_in_config: {} must set data-root",
+                config_file.display()
+            );
+        }
         let command = daemon_command(&dir, &config_file, &options);
         write_restart_script(&dir);
+        write_stop_start_scripts(&dir);
         let state = Arc::new((Mutex::new(Supervised::default()), Condvar::new()));
         let supervisor = {
             let (dir, state) = (dir.clone(), Arc::clone(&state));
@@ -305,6 +329,70 @@ impl Dockerd {
     /// exits 1 with the log tail when the new daemon does not come up. For `systemctl` shims.
     pub fn restart_script(&self) -> PathBuf {
         self.dir.join("restart")
+    }
+
+    /// A script that stops this daemon and waits until it has exited; it stays down until
+    /// [`Self::start_script`] (or a restart). For `systemctl stop` shims.
+    pub fn stop_script(&self) -> PathBuf {
+        self.dir.join("stop")
+    }
+
+    /// A script that starts this daemon after [`Self::stop_script`] (re-reading its config) and
+    /// waits until it answers; it exits 1 with the log tail when the new daemon does not come up.
+    /// For `systemctl start` shims.
+    pub fn start_script(&self) -> PathBuf {
+        self.dir.join("start")
+    }
+
+    /// How many times the daemon was started so far (1 after [`Dockerd::start`]).
+    pub fn starts(&self) -> u64 {
+        self.state.0.lock().unwrap().starts
+    }
+
+    /// `docker import` of a rootfs holding only `/bin/busybox` (Debian's `busybox-static`) and
+    /// `/bin/sh`, `/bin/echo`, `/bin/cat`, `/bin/ls`, `/bin/true` linked to it, tagged `name`; the
+    /// smallest image that runs. Returns the image id.
+    pub fn import_busybox(&self, name: &str) -> String {
+        let busybox = fs::read("/bin/busybox").unwrap_or_else(|e| {
+            panic!("cannot read /bin/busybox ({e}): install busybox-static with scripts/install-test-deps")
+        });
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_mode(0o755);
+        dir.set_size(0);
+        tar.append_data(&mut dir, "bin/", std::io::empty()).unwrap();
+        let mut file = tar::Header::new_gnu();
+        file.set_mode(0o755);
+        file.set_size(busybox.len() as u64);
+        tar.append_data(&mut file, "bin/busybox", busybox.as_slice())
+            .unwrap();
+        for applet in ["sh", "echo", "cat", "ls", "true"] {
+            let mut link = tar::Header::new_gnu();
+            link.set_entry_type(tar::EntryType::Symlink);
+            link.set_mode(0o777);
+            link.set_size(0);
+            tar.append_link(&mut link, format!("bin/{applet}"), "busybox")
+                .unwrap();
+        }
+        let rootfs = tar.into_inner().unwrap();
+        let mut child = self
+            .command(&["import", "-", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run docker ({e}): install docker.io with scripts/install-test-deps")
+            });
+        child.stdin.take().unwrap().write_all(&rootfs).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "`docker import - {name}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// Restarts the daemon as [`Self::restart_script`] does; `Err` carries the log tail when the
@@ -478,9 +566,11 @@ fn daemon_command(dir: &Path, config_file: &Path, options: &DockerdOptions) -> V
             "sh".to_owned(),
         ]);
     }
+    command.push("dockerd".to_owned());
+    if !options.data_root_in_config {
+        command.push(format!("--data-root={}", path("root")));
+    }
     command.extend([
-        "dockerd".to_owned(),
-        format!("--data-root={}", path("root")),
         format!("--exec-root={}", path("exec")),
         format!("--host=unix://{}", path("sock")),
         format!("--pidfile={}", path("pid")),
@@ -531,6 +621,68 @@ exit 1
     let path = dir.join("restart");
     fs::write(&path, script).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Writes `<dir>/stop` and `<dir>/start`: [`Dockerd::stop_script`] and [`Dockerd::start_script`].
+fn write_stop_start_scripts(dir: &Path) {
+    let d = dir.display();
+    let stop = format!(
+        r#"#!/bin/sh
+# Stops the test's private dockerd (batchprep-testkit dockerd.rs) and waits until it has exited; its
+# supervisor keeps it down until a start or restart request. Stopping a stopped daemon does nothing.
+set -u
+d='{d}'
+[ -e "$d/exited" ] && exit 0
+pid=$(cat "$d/pid" 2>/dev/null || true)
+[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+i=0
+while [ "$i" -lt {POLL_TRIES} ]; do
+  [ -e "$d/exited" ] && exit 0
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "dockerd did not stop within 60 s" >&2
+exit 1
+"#
+    );
+    let start = format!(
+        r#"#!/bin/sh
+# Starts the test's private dockerd (batchprep-testkit dockerd.rs) after a stop, re-reading its
+# config, and waits until it answers; exits 1 with the log tail when it does not come up. Starting a
+# running daemon does nothing.
+set -u
+d='{d}'
+if [ ! -e "$d/exited" ] && [ ! -e "$d/start-request" ]; then
+  docker -H "unix://$d/sock" version >/dev/null 2>&1 && exit 0
+fi
+old=$(cat "$d/pid" 2>/dev/null || true)
+: > "$d/start-request"
+i=0
+while [ "$i" -lt {POLL_TRIES} ]; do
+  if [ ! -e "$d/start-request" ]; then
+    if [ -e "$d/exited" ]; then
+      echo "dockerd did not start: $(cat "$d/exited")" >&2
+      tail -n 20 "$d/log" >&2
+      exit 1
+    fi
+    new=$(cat "$d/pid" 2>/dev/null || true)
+    if [ -n "$new" ] && [ "$new" != "$old" ] && docker -H "unix://$d/sock" version >/dev/null 2>&1; then
+      exit 0
+    fi
+  fi
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "dockerd did not answer within 60 s" >&2
+tail -n 20 "$d/log" >&2
+exit 1
+"#
+    );
+    for (name, script) in [("stop", stop), ("start", start)] {
+        let path = dir.join(name);
+        fs::write(&path, script).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
 }
 
 /// `GET /_ping` on the socket answers `OK`.

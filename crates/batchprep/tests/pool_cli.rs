@@ -331,6 +331,12 @@ fn start_task_rejects_bad_flags() {
         &out,
         "error: --pool-image: contoso:custom:1:latest is not in batchprep's image catalog; give --data-root PATH instead of auto\n",
     );
+    // dockerd 20.10.24 refuses to start with it (tests/start_task_dockerd.rs in batchprep-batch).
+    let out = batchprep(dir.path(), &["start-task", "--bip", "10.199.0.0/24"], &[]);
+    assert_fails(
+        &out,
+        "error: --bip: `10.199.0.0/24`: 10.199.0.0 is the network's own address: dockerd refuses to start with it (give a host address, e.g. 10.199.0.1/24)\n",
+    );
 }
 
 /// What `pool emit` writes passes `batchprep check`: no pool finding above a note on either the REST

@@ -8,6 +8,7 @@
 //! fragment that sets them. The rules in `batchprep-lint` turn the overlaps into findings; the
 //! start-task generator writes the fragment.
 
+mod bridge;
 mod cidr;
 mod spec;
 mod suggest;
@@ -18,6 +19,10 @@ use std::fmt;
 use ipnet::IpNet;
 use serde::Serialize;
 
+pub use bridge::{
+    NodeNetwork, Restart, bip_for_pools, bip_refused, docker0_after_restart, docker0_from_pools,
+    user_networks,
+};
 pub use cidr::{is_private, parse_cidr};
 pub use spec::{NetworkSpec, PoolSpec};
 pub use suggest::{NoRoom, PRIVATE_V4, PRIVATE_V6, Suggestion, TARGET_NETWORKS_MAX};
@@ -240,16 +245,32 @@ impl DockerSettings {
             .unwrap_or_else(docker_default_pools)
     }
 
-    /// docker0's network: `bip`, or else the first network of the first pool (how Docker picks it;
-    /// 172.17.0.0/16 with the built-in pools).
+    /// docker0's network on a node where Docker makes docker0: `bip`, or else the first network of
+    /// the pools ([`docker0_from_pools`]; 172.17.0.0/16 with the built-in pools). Docker also skips
+    /// networks on the node's on-link routes and nameservers, which are not known here. An
+    /// existing docker0 keeps its address when `bip` is not set ([`docker0_after_restart`]).
     pub fn effective_bridge(&self) -> Option<IpNet> {
         match self.bip {
             Some(bip) => Some(bip.trunc()),
-            None => self
-                .effective_pools()
-                .first()
-                .and_then(|p| IpNet::new(p.base.trunc().network(), p.size).ok()),
+            None => docker0_from_pools(&self.effective_pools(), &NodeNetwork::default())
+                .map(|b| b.trunc()),
         }
+    }
+}
+
+impl DockerSettings {
+    /// The network an existing docker0 keeps when pools are set without `bip`: Docker's default
+    /// 172.17.0.0/16, which docker0 has on a node where Docker ran before with its defaults, and
+    /// keeps after a data-root move or with live-restore ([`docker0_after_restart`]). `None` when
+    /// `bip` is set or the pools are Docker's own.
+    pub fn kept_bridge(&self) -> Option<IpNet> {
+        let pools_set = self
+            .default_address_pools
+            .as_ref()
+            .is_some_and(|p| !p.is_empty());
+        (self.bip.is_none() && pools_set).then(|| {
+            IpNet::V4(ipnet::Ipv4Net::new([172, 17, 0, 0].into(), 16).expect("a valid network"))
+        })
     }
 }
 
@@ -338,9 +359,16 @@ pub struct NetAnalysis {
 /// and suggests settings outside all of them. Deterministic, and independent of the order of `ranges`.
 pub fn analyze(ranges: &[NetworkRange], docker: &DockerSettings) -> NetAnalysis {
     let pools = docker.effective_pools();
-    let mut docker_ranges = Vec::with_capacity(pools.len() + 1);
-    if let Some(cidr) = docker.effective_bridge() {
+    let mut docker_ranges = Vec::with_capacity(pools.len() + 2);
+    let bridge = docker.effective_bridge();
+    if let Some(cidr) = bridge {
         docker_ranges.push(DockerRange::Bridge { cidr });
+    }
+    // Pools without bip: a docker0 that already exists (Docker's default one, on a node where
+    // Docker ran before the start task) keeps its address after a data-root move or with
+    // live-restore, so it is checked too.
+    if let Some(kept) = docker.kept_bridge().filter(|k| Some(*k) != bridge) {
+        docker_ranges.push(DockerRange::Bridge { cidr: kept });
     }
     docker_ranges.extend(pools.iter().map(|p| DockerRange::AddressPool {
         cidr: p.base.trunc(),

@@ -332,3 +332,37 @@ fn network_spec_errors_name_the_key() {
         "b.toml [network] peered: invalid CIDR `10.1.0.0/33`: prefix length 33 is longer than 32 bits"
     );
 }
+
+#[test]
+fn pools_without_bip_also_check_the_docker0_that_is_kept() {
+    // The VNet is Docker's default bridge network; the user moved the pools but set no bip. On a
+    // node where Docker already ran, docker0 keeps 172.17.0.1/16 after the data-root move.
+    let docker = DockerSettings {
+        bip: None,
+        default_address_pools: Some(vec![AddressPool::parse("10.200.0.0/16/24", "t").unwrap()]),
+    };
+    assert_eq!(docker.kept_bridge().unwrap().to_string(), "172.17.0.0/16");
+    let a = analyze(&[vnet("172.17.0.0/16")], &docker);
+    assert_eq!(
+        docker_sides(&a),
+        ["docker0 172.17.0.0/16 ^ 172.17.0.0/16 = 172.17.0.0/16"]
+    );
+    let s = a.suggestion.unwrap();
+    assert_eq!(
+        s.bip.to_string(),
+        "10.200.0.1/24",
+        "the suggestion writes the bip down"
+    );
+    // With bip set, or with Docker's own pools, only docker0 itself counts.
+    let with_bip = DockerSettings {
+        bip: Some("10.199.0.1/24".parse().unwrap()),
+        ..docker.clone()
+    };
+    assert_eq!(with_bip.kept_bridge(), None);
+    assert!(
+        analyze(&[vnet("172.17.0.0/16")], &with_bip)
+            .overlaps
+            .is_empty()
+    );
+    assert_eq!(DockerSettings::default().kept_bridge(), None);
+}

@@ -66,7 +66,7 @@ fn human(ranges: &[NetworkRange], docker: &DockerSettings, analysis: &NetAnalysi
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Checked {} range{} ({} VNet, {} peered, {} on-premises) against docker0 {} and {} default address pool{} ({}).",
+        "Checked {} range{} ({} VNet, {} peered, {} on-premises) against docker0 {}{} and {} default address pool{} ({}).",
         ranges.len(),
         if ranges.len() == 1 { "" } else { "s" },
         count(RangeKind::Vnet),
@@ -75,6 +75,10 @@ fn human(ranges: &[NetworkRange], docker: &DockerSettings, analysis: &NetAnalysi
         docker
             .effective_bridge()
             .map(|b| b.to_string())
+            .unwrap_or_default(),
+        docker
+            .kept_bridge()
+            .map(|k| format!(" (or {k}, which an existing docker0 keeps without bip)"))
             .unwrap_or_default(),
         pools.len(),
         if pools.len() == 1 { "" } else { "s" },
@@ -93,6 +97,15 @@ fn human(ranges: &[NetworkRange], docker: &DockerSettings, analysis: &NetAnalysi
     }
     out.push('\n');
     match (&analysis.suggestion, analysis.overlaps.is_empty()) {
+        // Pools without bip: an existing docker0 keeps its address after a data-root move or with
+        // live-restore, so bip must be written down even when nothing overlaps.
+        (Ok(s), true) if docker.kept_bridge().is_some() => {
+            let _ = writeln!(
+                out,
+                "No overlap, but default-address-pools without bip: a docker0 that already exists keeps its address (172.17.0.1/16 by default) after a data-root move or with live-restore. Set bip too:"
+            );
+            out.push_str(&daemon_json_fragment(s));
+        }
         (_, true) => {
             out.push_str("No overlap: Docker's current settings are clear of every range; daemon.json needs no change.\n\n");
         }

@@ -87,7 +87,12 @@ fn build(args: &Args) -> anyhow::Result<StartTask> {
     let bip = args
         .bip
         .as_deref()
-        .map(|b| net::parse_cidr(b, "--bip").map(|_| b.to_owned()))
+        .map(|b| net::parse_cidr(b, "--bip").map(|net| (b, net)))
+        .transpose()?
+        .map(|(b, net)| match net::bip_refused(net) {
+            Some(why) => Err(anyhow::anyhow!("--bip: `{b}`: {why}")),
+            None => Ok(b.to_owned()),
+        })
         .transpose()?;
     let mut pools = Vec::new();
     for value in &args.default_address_pools {
