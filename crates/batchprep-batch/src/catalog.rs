@@ -60,11 +60,25 @@ pub enum OsFamily {
     Windows,
 }
 
+/// A marketplace offer whose every SKU is retired.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RetiredOffer {
+    /// Marketplace publisher.
+    pub publisher: String,
+    /// Marketplace offer.
+    pub offer: String,
+    /// When its last SKU reached end of life, `YYYY-MM-DD`.
+    pub end_of_life: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct CatalogFile {
     as_of: String,
     image: Vec<NodeImage>,
+    #[serde(default)]
+    retired_offer: Vec<RetiredOffer>,
 }
 
 fn catalog() -> &'static CatalogFile {
@@ -91,6 +105,13 @@ pub fn lookup(publisher: &str, offer: &str, sku: &str) -> Option<&'static NodeIm
         i.publisher.eq_ignore_ascii_case(publisher)
             && i.offer.eq_ignore_ascii_case(offer)
             && i.sku.eq_ignore_ascii_case(sku)
+    })
+}
+
+/// The retired offer a marketplace image belongs to, for SKUs the catalog does not list one by one.
+pub fn retired_offer(publisher: &str, offer: &str) -> Option<&'static RetiredOffer> {
+    catalog().retired_offer.iter().find(|o| {
+        o.publisher.eq_ignore_ascii_case(publisher) && o.offer.eq_ignore_ascii_case(offer)
     })
 }
 

@@ -222,7 +222,10 @@ impl Module {
         if let Some(name) = body.get_attribute("name") {
             let here = push_token(at, "name");
             self.mark(f, &here, name.span());
-            members.push(("name".to_owned(), self.expression(f, &name.value, &here, 1)?));
+            members.push((
+                "name".to_owned(),
+                self.expression(f, &name.value, &here, 1)?,
+            ));
         }
         if let Some(attr) = body.get_attribute("body") {
             let here = push_token(at, "body");

@@ -48,6 +48,29 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         );
         return;
     }
+    // A SKU the catalog does not list, of an offer that is retired as a whole.
+    if f.node_image().is_none()
+        && let Some(at) = &f.pool.image
+        && let (Some(publisher), Some(offer)) = (&at.publisher, &at.offer)
+        && let Some(retired) =
+            batchprep_batch::catalog::retired_offer(&publisher.value, &offer.value)
+    {
+        let urn = f
+            .image_urn()
+            .unwrap_or_else(|| format!("{}:{}", publisher.value, offer.value));
+        out.push(
+            f.finding_at(
+                RULE,
+                &at.pointer,
+                format!(
+                    "`{urn}` is retired: every image of `{}:{}` reached end of life by {}",
+                    publisher.value, offer.value, retired.end_of_life
+                ),
+            )
+            .with_fix(fix),
+        );
+        return;
+    }
     if let Some(agent) = &f.pool.node_agent_sku_id
         && RETIRED_AGENTS
             .iter()

@@ -124,6 +124,23 @@ fn retired_node_image() {
         only(&run(&p), "retired-node-image").message,
         "node agent `batch.node.ubuntu 16.04` is retired"
     );
+    // A SKU the catalog does not list, of an offer retired as a whole (what Shipyard's `native` CentOS
+    // 7.6 pools ran on), whatever the node agent says.
+    let mut p = good_pool();
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference",
+        json!({"publisher": "microsoft-azure-batch", "offer": "centos-container", "sku": "7-6"}),
+    );
+    let f = only(&run(&p), "retired-node-image");
+    assert_eq!(
+        f.message,
+        "`microsoft-azure-batch:centos-container:7-6` is retired: every image of `microsoft-azure-batch:centos-container` reached end of life by 2024-06-30"
+    );
+    assert_eq!(
+        f.location.unwrap().pointer,
+        "/virtualMachineConfiguration/imageReference"
+    );
 }
 
 #[test]
@@ -240,7 +257,10 @@ fn invalid_registry_server() {
         f.message,
         "`registryServer` `MyAcr` is not a registry host: a name without a domain (no `.` or `:`, not `localhost`) is resolved as a single-label host name, and image references never name it as their registry"
     );
-    assert_eq!(f.fix.as_deref(), Some("set `registryServer` to `myacr.azurecr.io`"));
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("set `registryServer` to `myacr.azurecr.io`")
+    );
     for host in ["localhost", "registry:5000", "LOCALHOST"] {
         set(
             &mut p,
