@@ -307,3 +307,82 @@ fn corpus_of_terraform_bicep_and_shipyard() {
     }
     insta::assert_snapshot!("corpus_review", review);
 }
+
+/// The pool rules a surface cannot express, with the reason; every other pool rule fires from each
+/// surface's fixtures (the task rules with `testdata/pool-sources/tasks.json`).
+const NOT_EXPRESSIBLE: &[(&str, &str, &str)] = &[
+    (
+        "shipyard",
+        "node-agent-mismatch",
+        "Shipyard picks the node agent Batch lists for the image itself",
+    ),
+    (
+        "shipyard",
+        "container-type-missing",
+        "Shipyard writes containerConfiguration itself, always with its type",
+    ),
+    (
+        "shipyard",
+        "legacy-pool-field",
+        "Shipyard writes the pool body itself, in current field names",
+    ),
+    (
+        "shipyard",
+        "obsolete-docker-daemon-flags",
+        "the start task is Shipyard's own node prep, not a command line the user writes",
+    ),
+    (
+        "shipyard",
+        "docker-data-root-on-os-disk",
+        "Shipyard's node prep sets Docker up itself on non-native pools, and native pools run on images that keep it on the temp disk",
+    ),
+];
+
+#[test]
+fn every_pool_rule_fires_from_each_surface() {
+    let pool_rules: Vec<&str> = batchprep_lint::catalog()
+        .iter()
+        .filter(|d| d.category == "pool")
+        .map(|d| d.name.as_str())
+        .collect();
+    assert!(pool_rules.len() >= 16, "{pool_rules:?}");
+    let surfaces: &[(&str, &[&str])] = &[
+        ("terraform", &["testdata/pool-sources/terraform", "testdata/pool-sources/azapi/main.tf"]),
+        ("plan", &["testdata/pool-sources/plan/plan.json"]),
+        ("bicep", &["testdata/pool-sources/bicep/pools.bicep"]),
+        ("shipyard", &["testdata/pool-sources/shipyard/pool.yaml", "testdata/pool-sources/shipyard-hpc/pool.yaml"]),
+    ];
+    let mut missing = Vec::new();
+    for (surface, files) in surfaces {
+        let mut fired: Vec<String> = Vec::new();
+        for file in *files {
+            let out = batchprep(
+                &["check", "--offline", "--format", "json", file, "--task", "testdata/pool-sources/tasks.json"],
+                &[],
+            );
+            assert_eq!(out.status.code(), Some(1), "{file}: {}", text(&out.stderr));
+            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+            for f in doc["findings"].as_array().unwrap() {
+                let name = f["name"].as_str().unwrap().to_owned();
+                // A finding about the pool file points into it, at a line and column.
+                if pool_rules.contains(&name.as_str()) && !name.starts_with("task-") {
+                    assert!(f["location"]["line"].as_u64().unwrap_or(0) > 0, "{file}: {f}");
+                }
+                fired.push(name);
+            }
+        }
+        for rule in &pool_rules {
+            let excused = NOT_EXPRESSIBLE
+                .iter()
+                .any(|(s, r, _)| s == surface && r == rule);
+            let has = fired.iter().any(|f| f == rule);
+            if has == excused {
+                missing.push(format!(
+                    "{surface}: {rule} {}",
+                    if has { "fires but is listed as not expressible" } else { "never fires" }
+                ));
+            }
+        }
+    }
+    assert_eq!(missing, Vec::<String>::new());
+}

@@ -106,3 +106,27 @@ resource plain 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = [for name in [
     }
   }
 }]
+
+resource ib 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {
+  parent: batchAccount
+  name: 'ib'
+  properties: {
+    vmSize: 'Standard_D4s_v3'
+    deploymentConfiguration: {
+      virtualMachineConfiguration: {
+        imageReference: {
+          publisher: 'microsoft-dsvm'
+          offer: 'ubuntu-hpc-rdma'
+          sku: '2404'
+        }
+        nodeAgentSkuId: 'batch.node.ubuntu 24.04'
+        containerConfiguration: {
+          type: 'DockerCompatible'
+          containerImageNames: [
+            'ghcr.io/acme/solver:2.0'
+          ]
+        }
+      }
+    }
+  }
+}
