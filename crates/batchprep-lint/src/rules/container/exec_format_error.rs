@@ -29,8 +29,13 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let message = if entry.size == 0 {
         format!("`{real}` is an empty file: the kernel cannot run it (exec format error)")
     } else if start.starts_with(b"\x7fELF") {
+        // platform-mismatch already says an image of another platform cannot run; a header
+        // that could not be read in full gives no verdict.
+        if !f.node.matches(f.platform) {
+            return;
+        }
         match f.fs.elf(real) {
-            Some(elf) if !matches!(elf.kind, 2 | 3) => format!(
+            Some(elf) if !elf.incomplete && !matches!(elf.kind, 2 | 3) => format!(
                 "`{real}` is an ELF {}, not a program: the kernel cannot run it (exec format error)",
                 elf.kind_name()
             ),

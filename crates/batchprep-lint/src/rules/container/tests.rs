@@ -577,6 +577,14 @@ fn exec_format_error_for_text_empty_and_object_files() {
             .unwrap(),
         "exec-format-error: `/app/prog.o` is an ELF relocatable object (ET_REL), not a program: the kernel cannot run it (exec format error)"
     );
+    // A header too short to read gives no verdict (an `ET_NONE` with `incomplete`).
+    let mut truncated = glibc_elf(&[]);
+    truncated.kind = 0;
+    truncated.incomplete = true;
+    truncated.interpreter = None;
+    truncated.needed.clear();
+    let fs = base().elf_file("/app/cut", 0o755, truncated);
+    assert!(case(fs, &[], &[], "/app/cut", "").lint().is_empty());
 }
 
 #[test]
