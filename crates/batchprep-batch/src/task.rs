@@ -896,7 +896,11 @@ mod tests {
         let c = t.resolve(&with_user);
         assert_eq!(c.user.uid, Some(0));
         // The reproduction line says so too: without `--user`, Docker would run the image USER.
-        assert!(c.docker_create.iter().any(|w| w == "--user=0:0"), "{:?}", c.docker_create);
+        assert!(
+            c.docker_create.iter().any(|w| w == "--user=0:0"),
+            "{:?}",
+            c.docker_create
+        );
         t.identity = TaskIdentity::AutoUser {
             scope: AutoUserScope::Task,
             elevation: ElevationLevel::Admin,

@@ -476,7 +476,10 @@ fn run(rule: &str, which: &str, image: &Img, t: Task<'_>) -> (bool, String) {
 fn pair(rule: &str, failing: (&Img, Task<'_>), working: (&Img, Task<'_>)) {
     let (ran, said) = run(rule, "failing", failing.0, failing.1);
     let flagged = lint(failing.0, failing.1);
-    assert!(!ran, "the failing fixture of {rule} worked on Moby:\n{said}");
+    assert!(
+        !ran,
+        "the failing fixture of {rule} worked on Moby:\n{said}"
+    );
     assert!(
         flagged.iter().any(|r| r == rule),
         "{rule} did not fire on its failing fixture: {flagged:?}\n{said}"
@@ -590,7 +593,12 @@ fn explain_run_user_is_the_user_moby_runs() {
     for (elevation, uid) in [("admin", "0"), ("nonadmin", "1000")] {
         let out = Command::new(env!("CARGO_BIN_EXE_batchprep"))
             .args(["lint", &format!("docker-daemon:{}", image.name)])
-            .args(["--command-line=id -u", "--explain-run", "--elevation", elevation])
+            .args([
+                "--command-line=id -u",
+                "--explain-run",
+                "--elevation",
+                elevation,
+            ])
             .env("DOCKER_HOST", d.host())
             .output()
             .unwrap();
@@ -869,7 +877,11 @@ fn elf_architecture_mismatch_inside_an_amd64_image() {
         .file("/app/prog", 0o755, &aarch64_exit0())
         .build();
     let amd = image("elf-arch-native")
-        .file("/app/prog", 0o755, &gcc("hello-static", HELLO_C, &["-static"]))
+        .file(
+            "/app/prog",
+            0o755,
+            &gcc("hello-static", HELLO_C, &["-static"]),
+        )
         .build();
     pair(
         "elf-architecture-mismatch",
