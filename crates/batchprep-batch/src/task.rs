@@ -455,6 +455,19 @@ impl TaskContainer {
         Ok(container)
     }
 
+    /// The uid (and gid) Batch runs the task's container as: root for a pool-scope admin
+    /// auto-user, whatever the image `USER`; otherwise the unprivileged task user.
+    pub fn batch_uid(&self) -> u32 {
+        let root = matches!(
+            self.identity,
+            TaskIdentity::AutoUser {
+                scope: AutoUserScope::Pool,
+                elevation: ElevationLevel::Admin
+            }
+        );
+        if root { 0 } else { NONADMIN_ID }
+    }
+
     /// `AZ_BATCH_TASK_DIR` for this task.
     pub fn task_dir(&self) -> String {
         format!(
@@ -502,14 +515,7 @@ impl TaskContainer {
         let user = match &opts.user {
             Some(spec) => EffectiveUser::parse(spec, UserSource::RunOptions),
             None => {
-                let root = matches!(
-                    self.identity,
-                    TaskIdentity::AutoUser {
-                        scope: AutoUserScope::Pool,
-                        elevation: ElevationLevel::Admin
-                    }
-                );
-                let id = if root { 0 } else { NONADMIN_ID };
+                let id = self.batch_uid();
                 EffectiveUser {
                     spec: format!("{id}:{id}"),
                     uid: Some(id),
@@ -627,15 +633,11 @@ impl TaskContainer {
         if self.working_directory == ContainerWorkingDirectory::TaskWorkingDirectory {
             w.push(format!("--workdir={}", self.task_working_dir()));
         }
-        if !matches!(
-            self.identity,
-            TaskIdentity::AutoUser {
-                scope: AutoUserScope::Pool,
-                elevation: ElevationLevel::Admin
-            }
-        ) {
-            w.push(format!("--user={NONADMIN_ID}:{NONADMIN_ID}"));
-        }
+        // Always explicit: Batch runs a pool-scope admin as root whatever the image USER says, so
+        // a line without `--user` would run the image USER instead. A `--user` in the run options
+        // comes later and wins, as with Docker.
+        let id = self.batch_uid();
+        w.push(format!("--user={id}:{id}"));
         for m in self.batch_mounts() {
             let ro = if m.read_only { ":ro" } else { "" };
             w.push(format!("--volume={}:{}{ro}", m.source, m.target));
@@ -889,7 +891,16 @@ mod tests {
             scope: AutoUserScope::Pool,
             elevation: ElevationLevel::Admin,
         };
-        assert_eq!(t.resolve(&image(&[], &[], "")).user.uid, Some(0));
+        let mut with_user = image(&[], &[], "");
+        with_user.user = "1000".into();
+        let c = t.resolve(&with_user);
+        assert_eq!(c.user.uid, Some(0));
+        // The reproduction line says so too: without `--user`, Docker would run the image USER.
+        assert!(
+            c.docker_create.iter().any(|w| w == "--user=0:0"),
+            "{:?}",
+            c.docker_create
+        );
         t.identity = TaskIdentity::AutoUser {
             scope: AutoUserScope::Task,
             elevation: ElevationLevel::Admin,

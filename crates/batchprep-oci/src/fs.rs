@@ -3,10 +3,11 @@
 //! way the kernel walks a container's root: symlinks in every component, absolute targets inside the
 //! image root, `..` stopping at the root, loops cut off after 40 links as Linux does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::exec::{Captured, CapturedFile, ElfFacts};
 use crate::layer::{LayerEntry, LayerEntryKind, LayerIndex, join, parent_of};
 
 /// How many symlinks one lookup may follow (Linux `MAXSYMLINKS`).
@@ -108,6 +109,8 @@ pub enum Resolved {
 pub struct MergedFs {
     entries: BTreeMap<String, Entry>,
     removed: BTreeMap<String, usize>,
+    /// What the layers captured of the files that are still there (see [`crate::exec`]).
+    captured: HashMap<String, Captured>,
 }
 
 impl MergedFs {
@@ -147,8 +150,23 @@ impl MergedFs {
         for path in &layer.whiteouts {
             self.remove_tree(path, n);
         }
+        let mut captured: HashMap<String, Captured> = layer
+            .captured
+            .into_iter()
+            .map(|c| (c.path, c.content))
+            .collect();
         for entry in layer.entries {
+            let content = if captured.is_empty() {
+                None
+            } else {
+                captured
+                    .remove(&entry.path)
+                    .map(|c| (entry.path.clone(), c))
+            };
             self.add(n, entry);
+            if let Some((path, c)) = content {
+                self.captured.insert(path, c);
+            }
         }
     }
 
@@ -178,12 +196,18 @@ impl MergedFs {
             link_target,
             first_line,
         } = entry;
+        if !self.captured.is_empty() {
+            self.captured.remove(&path);
+        }
         let new = match kind {
             LayerEntryKind::Hardlink => {
                 let target = link_target.unwrap_or_default();
                 let Some(t) = self.entries.get(&target) else {
                     return;
                 };
+                if let Some(c) = self.captured.get(&target).cloned() {
+                    self.captured.insert(path.clone(), c);
+                }
                 Entry {
                     layer: n,
                     ..t.clone()
@@ -290,6 +314,29 @@ impl MergedFs {
     /// Whether the view holds nothing (not even `/`).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// What was captured of the file `path` resolves to (an ELF file's exec facts, a loader
+    /// configuration file's bytes), if anything.
+    pub fn captured(&self, path: &str) -> Option<&Captured> {
+        let (real, _) = self.resolve_entry(path)?;
+        self.captured.get(&real)
+    }
+
+    /// The exec facts of the ELF file `path` resolves to.
+    pub fn elf(&self, path: &str) -> Option<&ElfFacts> {
+        match self.captured(path)? {
+            Captured::Elf(facts) => Some(facts),
+            Captured::Config(_) => None,
+        }
+    }
+
+    /// The paths of the captured loader configuration files, in no order.
+    pub fn captured_config_paths(&self) -> impl Iterator<Item = &str> {
+        self.captured
+            .iter()
+            .filter(|(_, c)| matches!(c, Captured::Config(_)))
+            .map(|(p, _)| p.as_str())
     }
 
     /// The layer whose whiteout or opaque directory removed `path`, when a lower layer had it and no
@@ -436,6 +483,27 @@ impl MergedFsBuilder {
         e.gid = gid;
         e.size = first_line.len() as u64;
         e.first_line = (mode & 0o111 != 0).then(|| first_line.to_vec());
+        if crate::exec::is_loader_config(&normalise(path)) {
+            return self.capture(path, Captured::Config(first_line.to_vec()));
+        }
+        self
+    }
+
+    /// An executable ELF file in the current layer with the exec facts its headers give.
+    pub fn elf_file(mut self, path: &str, mode: u32, facts: ElfFacts) -> Self {
+        self = self.file(path, mode, 0, 0, b"\x7fELF\x02\x01\x01\0");
+        self.capture(path, Captured::Elf(facts))
+    }
+
+    fn capture(mut self, path: &str, content: Captured) -> Self {
+        self.layers
+            .last_mut()
+            .expect("a layer")
+            .captured
+            .push(CapturedFile {
+                path: normalise(path),
+                content,
+            });
         self
     }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Error,
     digest::{Digest, Hasher},
+    exec::CapturedFile,
 };
 
 /// The most of an executable file's start that is kept (for its shebang line).
@@ -116,6 +117,9 @@ pub struct LayerIndex {
     pub whiteouts: Vec<String>,
     /// Directories a `.wh..wh..opq` file empties of the layers below.
     pub opaque_dirs: Vec<String>,
+    /// What exec and the loaders read from some files (executable ELF headers, loader config).
+    /// No serde default: a cached index from before this field is read again.
+    pub captured: Vec<CapturedFile>,
 }
 
 /// Reads a layer blob of `media_type` from `reader`, checks it against `digest` and indexes its tar.
@@ -558,16 +562,29 @@ fn walk_entries<R: Read>(
             }
             _ => None,
         };
-        let first_line = if kind == LayerEntryKind::File && mode & 0o111 != 0 && size > 0 {
+        let executable = kind == LayerEntryKind::File && mode & 0o111 != 0;
+        let mut first_line = None;
+        if size > 0
+            && (executable
+                || (kind == LayerEntryKind::File && crate::exec::is_loader_config(&path)))
+        {
             let mut start = [0u8; FIRST_LINE_MAX];
             let n = read_full(&mut entry, &mut start)
                 .map_err(|e| classify(e, layer, compression, Some((&name, size))))?;
             let line = &start[..n];
-            let end = line.iter().position(|&b| b == b'\n').map_or(n, |i| i + 1);
-            Some(line[..end].to_vec())
-        } else {
-            None
-        };
+            if executable {
+                let end = line.iter().position(|&b| b == b'\n').map_or(n, |i| i + 1);
+                first_line = Some(line[..end].to_vec());
+            }
+            let captured = crate::exec::capture(&path, executable, size, line, &mut entry)
+                .map_err(|e| classify(e, layer, compression, Some((&name, size))))?;
+            if let Some(content) = captured {
+                index.captured.push(CapturedFile {
+                    path: path.clone(),
+                    content,
+                });
+            }
+        }
         index.entries.push(LayerEntry {
             path,
             kind,

@@ -317,7 +317,7 @@ fn a_job_with_a_job_manager_task_is_linted_against_the_given_image() {
     assert_eq!(
         stdout,
         "task manager (IMAGE)
-  docker create: docker create --name=manager --volume=/mnt/batch:/mnt/batch --env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch --env=AZ_BATCH_NODE_SHARED_DIR=/mnt/batch/shared --env=AZ_BATCH_NODE_STARTUP_DIR=/mnt/batch/startup --env=AZ_BATCH_JOB_ID=job --env=AZ_BATCH_TASK_ID=manager --env=AZ_BATCH_TASK_DIR=/mnt/batch/tasks/workitems/job/job-1/manager --env=AZ_BATCH_TASK_WORKING_DIR=/mnt/batch/tasks/workitems/job/job-1/manager/wd IMAGE sh run.sh
+  docker create: docker create --name=manager --user=0:0 --volume=/mnt/batch:/mnt/batch --env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch --env=AZ_BATCH_NODE_SHARED_DIR=/mnt/batch/shared --env=AZ_BATCH_NODE_STARTUP_DIR=/mnt/batch/startup --env=AZ_BATCH_JOB_ID=job --env=AZ_BATCH_TASK_ID=manager --env=AZ_BATCH_TASK_DIR=/mnt/batch/tasks/workitems/job/job-1/manager --env=AZ_BATCH_TASK_WORKING_DIR=/mnt/batch/tasks/workitems/job/job-1/manager/wd IMAGE sh run.sh
   argv: [\"./run.sh\", \"sh\", \"run.sh\"] (ENTRYPOINT ./run.sh from the image, arguments from the task command line)
   cwd: /app (workingDirectory: containerImageDefault; the image WORKDIR is /app)
   user: 0:0 (auto-user (scope pool, elevation admin))

@@ -6,7 +6,8 @@ use batchprep_batch::task::{
     ArgsSource, CwdSource, EffectiveContainer, ImageDefaults, TaskContainer,
 };
 use batchprep_oci::{
-    Entry, EntryKind, Image, ImageConfig, Layer, MergedFs, Platform, Resolved, fs::normalise,
+    Entry, EntryKind, Image, ImageConfig, Layer, MergedFs, Platform, Resolved, exec::ElfFacts,
+    fs::normalise,
 };
 
 use crate::{
@@ -14,7 +15,12 @@ use crate::{
     rules::{Fact, Rule, TaskField},
 };
 
+pub mod bare_shell_entrypoint;
+pub mod elf_architecture_mismatch;
+pub mod elf_loader_missing;
 pub mod entrypoint_swallows_command_line;
+pub mod env_split_string_unsupported;
+pub mod exec_format_error;
 pub mod executable_not_found;
 pub mod gpus_run_option;
 pub mod not_executable_by_task_user;
@@ -24,9 +30,13 @@ pub mod redundant_rm_option;
 pub mod relative_entrypoint;
 pub mod relative_workdir_option;
 pub mod runtime_run_option;
+pub mod shared_library_missing;
+pub mod shebang_argument_split;
 pub mod shebang_crlf;
 pub mod shebang_interpreter_missing;
+pub mod shell_form_entrypoint;
 pub mod unexpanded_variable;
+pub mod workdir_not_a_directory;
 pub mod workdir_relative_argument;
 
 /// A container rule: its identity and its check.
@@ -112,6 +122,51 @@ pub const RULES: &[ContainerRule] = &[
         rule: unexpanded_variable::RULE,
         check: unexpanded_variable::check,
         linux_only: false,
+    },
+    ContainerRule {
+        rule: exec_format_error::RULE,
+        check: exec_format_error::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: elf_architecture_mismatch::RULE,
+        check: elf_architecture_mismatch::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: elf_loader_missing::RULE,
+        check: elf_loader_missing::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: shared_library_missing::RULE,
+        check: shared_library_missing::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: shebang_argument_split::RULE,
+        check: shebang_argument_split::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: env_split_string_unsupported::RULE,
+        check: env_split_string_unsupported::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: workdir_not_a_directory::RULE,
+        check: workdir_not_a_directory::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: bare_shell_entrypoint::RULE,
+        check: bare_shell_entrypoint::check,
+        linux_only: true,
+    },
+    ContainerRule {
+        rule: shell_form_entrypoint::RULE,
+        check: shell_form_entrypoint::check,
+        linux_only: true,
     },
 ];
 
@@ -409,6 +464,36 @@ pub(crate) fn shebang(entry: &Entry) -> Option<Shebang> {
         interpreter,
         argument: argument.filter(|a| !a.is_empty()),
     })
+}
+
+/// The ELF file exec ends up loading for the program: the program itself, or the interpreter of its
+/// `#!` line (of the interpreter's, up to the kernel's four levels), with its exec facts; `None`
+/// when that is not an ELF file the image reader captured.
+pub(crate) fn exec_elf<'a>(f: &ContainerFacts<'a>) -> Option<(String, &'a ElfFacts)> {
+    let Program::Path(lookup) = f.program() else {
+        return None;
+    };
+    let (real, entry) = lookup.file()?;
+    let (mut real, mut entry) = (real.to_owned(), entry);
+    for _ in 0..4 {
+        let Some(sb) = shebang(entry) else {
+            break;
+        };
+        if sb.crlf || !sb.interpreter.starts_with('/') {
+            return None;
+        }
+        let (r, e) = f.fs.resolve_entry(&sb.interpreter)?;
+        (real, entry) = (r, e);
+    }
+    let fs: &'a MergedFs = f.fs;
+    fs.elf(&real).map(|elf| (real, elf))
+}
+
+/// A file's first bytes for messages: at most 16, escaped, in a code span.
+pub(crate) fn first_bytes(start: &[u8]) -> String {
+    let line = start.split(|&b| b == b'\n').next().unwrap_or(start);
+    let shown = &line[..line.len().min(16)];
+    format!("`{}`", shown.escape_ascii())
 }
 
 /// Formats a mode as `0644`.

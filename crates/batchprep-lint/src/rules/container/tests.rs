@@ -510,3 +510,275 @@ fn without_the_image_only_the_task_rules_run() {
         ]
     );
 }
+
+/// An x86_64 glibc program's exec facts: loader, libc, and `extra` libraries.
+fn glibc_elf(extra: &[&str]) -> batchprep_oci::exec::ElfFacts {
+    let mut needed: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    needed.push("libc.so.6".into());
+    batchprep_oci::exec::ElfFacts {
+        class: 64,
+        machine: 62,
+        kind: 3,
+        interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+        needed,
+        runpath: None,
+        rpath: None,
+        incomplete: false,
+    }
+}
+
+/// `base()` with a glibc loader and libc in the multiarch directory.
+fn glibc_base() -> MergedFsBuilder {
+    base()
+        .file(
+            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+            0o755,
+            0,
+            0,
+            SH,
+        )
+        .symlink(
+            "/lib64/ld-linux-x86-64.so.2",
+            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+        )
+        .file("/lib/x86_64-linux-gnu/libc.so.6", 0o755, 0, 0, SH)
+}
+
+#[test]
+fn exec_format_error_for_text_empty_and_object_files() {
+    let fs = base()
+        .file("/app/notes", 0o755, 0, 0, b"PK\x03\x04zip")
+        .file("/app/empty", 0o755, 0, 0, b"");
+    assert_eq!(
+        case(fs.clone(), &[], &[], "/app/notes", "").lint(),
+        [
+            "exec-format-error: `/app/notes` is neither an ELF binary nor a script with a `#!` line (it starts with `PK\\x03\\x04zip`): the kernel cannot run it (exec format error) | fix: start `/app/notes` with a `#!` line (`#!/bin/sh`), run it through its interpreter on the command line (`/bin/sh /app/notes`), or replace it with a binary built for Linux"
+        ]
+    );
+    assert_eq!(
+        case(fs.clone(), &[], &[], "/app/empty", "").lint()[0]
+            .split(" | ")
+            .next()
+            .unwrap(),
+        "exec-format-error: `/app/empty` is an empty file: the kernel cannot run it (exec format error)"
+    );
+    assert!(
+        case(fs.clone(), &[], &[], "/bin/sh /app/notes", "")
+            .lint()
+            .is_empty()
+    );
+    let mut object = glibc_elf(&[]);
+    object.kind = 1;
+    let fs = fs.elf_file("/app/prog.o", 0o755, object);
+    assert_eq!(
+        case(fs, &[], &[], "/app/prog.o", "").lint()[0]
+            .split(" | ")
+            .next()
+            .unwrap(),
+        "exec-format-error: `/app/prog.o` is an ELF relocatable object (ET_REL), not a program: the kernel cannot run it (exec format error)"
+    );
+    // A header too short to read gives no verdict (an `ET_NONE` with `incomplete`).
+    let mut truncated = glibc_elf(&[]);
+    truncated.kind = 0;
+    truncated.incomplete = true;
+    truncated.interpreter = None;
+    truncated.needed.clear();
+    let fs = base().elf_file("/app/cut", 0o755, truncated);
+    assert!(case(fs, &[], &[], "/app/cut", "").lint().is_empty());
+}
+
+#[test]
+fn elf_architecture_mismatch_reads_the_elf_machine() {
+    let mut arm = glibc_elf(&[]);
+    arm.machine = 183;
+    arm.interpreter = None;
+    arm.needed.clear();
+    let fs = base().elf_file("/app/prog", 0o755, arm);
+    assert_eq!(
+        case(fs, &[], &[], "/app/prog", "").lint(),
+        [
+            "elf-architecture-mismatch: `/app/prog` is an ELF binary for aarch64 but the pool's nodes are linux/amd64 (x86_64), although the image config says linux/amd64: the kernel cannot run it (exec format error) | fix: build `/app/prog` for x86_64 (cross-compile, or `docker buildx build --platform linux/amd64` with a base image of that platform)"
+        ]
+    );
+    // A script's interpreter is what the kernel loads.
+    let mut arm = glibc_elf(&[]);
+    arm.machine = 183;
+    let fs = glibc_base().elf_file("/usr/bin/python3", 0o755, arm).file(
+        "/app/job",
+        0o755,
+        0,
+        0,
+        b"#!/usr/bin/python3\n",
+    );
+    assert_eq!(case(fs, &[], &[], "/app/job", "").lint().len(), 1);
+    let fs = glibc_base().elf_file("/app/prog", 0o755, glibc_elf(&[]));
+    assert!(case(fs, &[], &[], "/app/prog", "").lint().is_empty());
+}
+
+#[test]
+fn elf_loader_and_libraries_are_looked_for_where_the_loader_looks() {
+    let missing_loader = base().elf_file("/app/prog", 0o755, glibc_elf(&[]));
+    assert_eq!(
+        case(missing_loader, &[], &[], "/app/prog", "").lint(),
+        [
+            "elf-loader-missing: `/app/prog` is dynamically linked and asks for the loader `/lib64/ld-linux-x86-64.so.2` (PT_INTERP), which the image does not have: the start fails with \"no such file or directory\" | fix: build `/app/prog` statically, or base the image on one with `/lib64/ld-linux-x86-64.so.2` and the libraries `/app/prog` needs"
+        ]
+    );
+    let fs = glibc_base()
+        .elf_file("/app/prog", 0o755, glibc_elf(&["libbp.so.1"]))
+        .file("/opt/bp/libbp.so.1", 0o644, 0, 0, b"")
+        .file(
+            "/etc/ld.so.conf",
+            0o644,
+            0,
+            0,
+            b"include /etc/ld.so.conf.d/*.conf\n",
+        )
+        .file("/etc/ld.so.conf.d/bp.conf", 0o644, 0, 0, b"/opt/bp\n");
+    assert_eq!(
+        case(fs.clone(), &[], &[], "/app/prog", "").lint(),
+        [
+            "shared-library-missing: `/app/prog` needs `libbp.so.1` (DT_NEEDED), which its loader does not find: looked in `/lib/x86_64-linux-gnu`, `/usr/lib/x86_64-linux-gnu`, `/lib64`, `/usr/lib64`, `/lib`, `/usr/lib` | fix: `/opt/bp/libbp.so.1` has it but /etc/ld.so.cache does not list it: run `ldconfig` in the image build after installing it"
+        ]
+    );
+    // LD_LIBRARY_PATH from the run options, a run path with $ORIGIN.
+    assert!(
+        case(
+            fs.clone(),
+            &[],
+            &[],
+            "/app/prog",
+            "-e LD_LIBRARY_PATH=/opt/bp"
+        )
+        .lint()
+        .is_empty()
+    );
+    let mut origin = glibc_elf(&["libbp.so.1"]);
+    origin.runpath = Some("$ORIGIN/../bp".into());
+    let fs = glibc_base().elf_file("/opt/bin/prog", 0o755, origin).file(
+        "/opt/bp/libbp.so.1",
+        0o644,
+        0,
+        0,
+        b"",
+    );
+    assert!(case(fs, &[], &[], "/opt/bin/prog", "").lint().is_empty());
+}
+
+#[test]
+fn musl_programs_search_musls_path() {
+    let mut musl = glibc_elf(&["libz.so.1"]);
+    musl.interpreter = Some("/lib/ld-musl-x86_64.so.1".into());
+    musl.needed = vec!["libz.so.1".into(), "libc.musl-x86_64.so.1".into()];
+    let fs = base()
+        .file("/lib/ld-musl-x86_64.so.1", 0o755, 0, 0, SH)
+        .elf_file("/app/prog", 0o755, musl)
+        .file("/usr/lib/x86_64-linux-gnu/libz.so.1", 0o644, 0, 0, b"");
+    assert_eq!(
+        case(fs.clone(), &[], &[], "/app/prog", "").lint()[0]
+            .split(" | ")
+            .next()
+            .unwrap(),
+        "shared-library-missing: `/app/prog` needs `libz.so.1` (DT_NEEDED), which its loader does not find: looked in `/lib`, `/usr/local/lib`, `/usr/lib`"
+    );
+    let fs = fs.file("/usr/lib/libz.so.1", 0o644, 0, 0, b"");
+    assert!(case(fs, &[], &[], "/app/prog", "").lint().is_empty());
+}
+
+#[test]
+fn shebang_arguments_reach_env_as_one_word() {
+    let fs = base()
+        .file("/usr/bin/env", 0o755, 0, 0, SH)
+        .file("/app/split.sh", 0o755, 0, 0, b"#!/usr/bin/env sh -e\n")
+        .file("/app/s.sh", 0o755, 0, 0, b"#!/usr/bin/env -S sh -e\n");
+    assert_eq!(
+        case(fs.clone(), &[], &[], "/app/split.sh", "").lint(),
+        [
+            "shebang-argument-split: the script `/app/split.sh` starts with `#!/usr/bin/env sh -e`: Linux passes `sh -e` to `/usr/bin/env` as one argument, so env looks for a program named `sh -e` and fails (exit 127) | fix: name the interpreter by its path with one argument (`#!/bin/sh -e`), or set the options inside the script (`set -e`)"
+        ]
+    );
+    // GNU env splits `-S`; BusyBox's does not.
+    assert!(case(fs, &[], &[], "/app/s.sh", "").lint().is_empty());
+    let busybox = base()
+        .file("/bin/busybox", 0o755, 0, 0, SH)
+        .symlink("/usr/bin/env", "/bin/busybox")
+        .file("/app/s.sh", 0o755, 0, 0, b"#!/usr/bin/env -S sh -e\n");
+    assert_eq!(
+        case(busybox, &[], &[], "/app/s.sh", "").lint()[0]
+            .split(" | ")
+            .next()
+            .unwrap(),
+        "env-split-string-unsupported: the script `/app/s.sh` starts with `#!/usr/bin/env -S sh -e`, but `/usr/bin/env` is BusyBox's env (`/bin/busybox`), which has no `-S`: the start fails with \"invalid option -- 'S'\""
+    );
+}
+
+#[test]
+fn workdir_that_is_a_file() {
+    assert_eq!(
+        case(base(), &[], &[], "/app/run.sh", "--workdir /app/run.sh").lint(),
+        [
+            "workdir-not-a-directory: the working directory `/app/run.sh` (from `--workdir`) is not a directory: `/app/run.sh` is a file in the image, so the container cannot start (\"not a directory\") | fix: point `--workdir` at a directory, or remove the file `/app/run.sh` from the image"
+        ]
+    );
+    assert!(
+        case(base(), &[], &[], "/app/run.sh", "--workdir /srv/new")
+            .lint()
+            .is_empty()
+    );
+}
+
+#[test]
+fn bare_shell_and_shell_form_entrypoints() {
+    assert_eq!(
+        case(base(), &[], &["/app/run.sh"], "", "--entrypoint /bin/sh").lint(),
+        [
+            "bare-shell-entrypoint: `--entrypoint /bin/sh` with an empty command line starts a shell with nothing to run (Docker drops the image CMD `/app/run.sh` when the ENTRYPOINT is overridden): it reads an empty stdin and exits 0 without doing anything | fix: give the task a command line (`-c 'the command'` after `/bin/sh`), or drop `--entrypoint`"
+        ]
+    );
+    assert!(
+        case(
+            base(),
+            &[],
+            &["/app/run.sh"],
+            "-c /app/run.sh",
+            "--entrypoint /bin/sh"
+        )
+        .lint()
+        .is_empty()
+    );
+    assert_eq!(
+        case(
+            base(),
+            &["/bin/sh", "-c", "echo image-default"],
+            &[],
+            "/app/run.sh",
+            ""
+        )
+        .lint(),
+        [
+            "shell-form-entrypoint: the image ENTRYPOINT `/bin/sh -c 'echo image-default'` is shell form: the command line `/app/run.sh` becomes its `$0`, `$1`... which the script never reads, so it runs `echo image-default` instead | fix: give the image an exec-form ENTRYPOINT (`ENTRYPOINT [\"prog\"]`) or none, or override it with `--entrypoint` in containerRunOptions"
+        ]
+    );
+    assert!(
+        case(
+            base(),
+            &["/bin/sh", "-c", "exec \"$@\"", "sh"],
+            &[],
+            "/app/run.sh",
+            ""
+        )
+        .lint()
+        .is_empty()
+    );
+    assert!(
+        case(
+            base(),
+            &["/bin/sh", "-c", "exec \"$0\" \"$@\""],
+            &[],
+            "/app/run.sh",
+            ""
+        )
+        .lint()
+        .is_empty()
+    );
+}
