@@ -42,9 +42,8 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         let problem = match (problem, web, single_label) {
             (_, true, _) => format!("names the web site `{host}`, not a registry"),
             (Some(p), false, _) => p,
-            (None, false, true) => format!(
-                "is not a registry host: a name without a domain (no `.` or `:`, not `localhost`) is resolved as a single-label host name, and image references never name it as their registry"
-            ),
+            (None, false, true) => "is not a registry host: a name without a domain (no `.` or `:`, not `localhost`) is resolved as a single-label host name, and image references never name it as their registry"
+                .to_owned(),
             (None, false, false) => continue,
         };
         let fixed = if web || host.eq_ignore_ascii_case("index.docker.io") {
