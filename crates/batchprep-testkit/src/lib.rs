@@ -54,6 +54,14 @@ use sha2::{Digest as _, Sha256};
 
 pub mod dockerd;
 
+/// The repository's root directory (absolute), where the fixtures and scripts are.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the testkit crate sits two levels below the repository root")
+}
+
 /// Runs `program args`, panicking with its output when it is missing or fails; returns stdout.
 pub fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)

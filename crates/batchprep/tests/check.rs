@@ -6,12 +6,7 @@ use std::{
     process::{Command, Output},
 };
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use batchprep_testkit::repo_root as root;
 
 /// Runs batchprep from the repository root with a pinned "today", so support windows are stable.
 fn batchprep(args: &[&str]) -> Output {

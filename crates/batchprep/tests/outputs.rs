@@ -2,16 +2,11 @@
 //! a terminal (a real pseudo-terminal from util-linux `script`) and none in a pipe, and `--quiet`.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Output},
 };
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use batchprep_testkit::repo_root as root;
 
 /// batchprep in `dir`, with the README example's pinned "today" and no colour settings inherited.
 fn batchprep_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

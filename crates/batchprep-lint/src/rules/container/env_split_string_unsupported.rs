@@ -1,7 +1,7 @@
 //! `#!/usr/bin/env -S python3 -u` works with GNU coreutils' env, which splits the one argument
 //! the kernel passes; BusyBox's env has no `-S` and fails with "invalid option".
 
-use super::{ContainerFacts, Lookup, Program, shebang};
+use super::{ContainerFacts, env_shebang};
 use crate::{
     Finding,
     rules::{Fact, Rule, TaskField},
@@ -12,16 +12,7 @@ pub const RULE: Rule =
     Rule::new("env-split-string-unsupported", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
-    let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
-        return;
-    };
-    let Some(sb) = shebang(entry) else {
-        return;
-    };
-    if sb.crlf || sb.interpreter.rsplit('/').next() != Some("env") {
-        return;
-    }
-    let Some(arg) = sb.argument.as_deref() else {
+    let Some((real, sb, arg)) = env_shebang(f) else {
         return;
     };
     if !(arg == "-S" || arg.starts_with("-S ") || arg.starts_with("-S\t")) {

@@ -446,6 +446,20 @@ pub(crate) struct Shebang {
     pub argument: Option<String>,
 }
 
+/// The task's program when it is a script whose `#!` line runs `env` with an argument: its real
+/// path, the line, and that argument (what the `env` rules judge).
+pub(crate) fn env_shebang(f: &ContainerFacts<'_>) -> Option<(String, Shebang, String)> {
+    let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
+        return None;
+    };
+    let sb = shebang(entry)?;
+    if sb.crlf || sb.interpreter.rsplit('/').next() != Some("env") {
+        return None;
+    }
+    let arg = sb.argument.clone()?;
+    Some((real.to_string(), sb, arg))
+}
+
 /// The `#!` line of an executable file, when it has one.
 pub(crate) fn shebang(entry: &Entry) -> Option<Shebang> {
     let first = entry.first_line.as_deref()?;

@@ -2,7 +2,7 @@
 //! argument, so `env` is asked to run a program named `sh -e`, which does not exist (env exits
 //! 127). GNU env's `-S` splits the words; `env-split-string-unsupported` covers BusyBox's env.
 
-use super::{ContainerFacts, Lookup, Program, shebang};
+use super::{ContainerFacts, env_shebang};
 use crate::{
     Finding,
     rules::{Fact, Rule, TaskField},
@@ -13,16 +13,7 @@ pub const RULE: Rule =
     Rule::new("shebang-argument-split", &[Fact::Task, Fact::Image]).at(TaskField::Program);
 
 pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
-    let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
-        return;
-    };
-    let Some(sb) = shebang(entry) else {
-        return;
-    };
-    if sb.crlf || sb.interpreter.rsplit('/').next() != Some("env") {
-        return;
-    }
-    let Some(arg) = sb.argument.as_deref() else {
+    let Some((real, sb, arg)) = env_shebang(f) else {
         return;
     };
     // One word, or words behind an option env reads (`-S`, `-i`...): env parses them itself.
