@@ -6,14 +6,15 @@
 //! `restart docker` stop, start and restart the test's dockerd (batchprep-testkit's supervisor
 //! scripts). Everything else is real: `docker` talks to the daemon's socket through `DOCKER_HOST`,
 //! the daemon reads the `daemon.json` the script writes (`BATCHPREP_DAEMON_JSON`, and `data-root`
-//! comes from that file, not a flag), the images are in its data root, and the bridge and networks
+//! comes from that file, not a flag), the images are in its data root, pulled before the start task
+//! from Debian's `docker-registry` serving inside the node's namespace, and the bridge and networks
 //! are what the daemon reports. Needs root (network namespaces) and `scripts/install-test-deps`.
 
 use std::{
     fs,
     os::unix::fs::{PermissionsExt as _, symlink},
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::{Child, Command, Output},
 };
 
 use batchprep_batch::{
@@ -23,19 +24,80 @@ use batchprep_batch::{
 use batchprep_testkit::dockerd::{Dockerd, DockerdOptions, NetNs};
 use serde_json::{Value, json};
 
-const APP: &str = "prefetched/app:1";
+/// The prefetched image, as the node pulled it from [`NodeRegistry`].
+const APP: &str = "127.0.0.1:5000/prefetched/app:1";
+
+/// Debian's `docker-registry` on 127.0.0.1:5000 inside a node's network namespace (where its dockerd
+/// is; Docker pulls from a loopback registry over plain HTTP). Killed on drop.
+struct NodeRegistry {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl NodeRegistry {
+    fn start(ns: &NetNs) -> NodeRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yml");
+        fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:5000\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns.name(), "docker-registry", "serve"])
+            .arg(&config)
+            .spawn()
+            .expect("docker-registry must be installed (scripts/install-test-deps)");
+        let registry = NodeRegistry { child, _dir: dir };
+        // Bounded: 200 tries, 50 ms apart.
+        for _ in 0..200 {
+            let up = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    ns.name(),
+                    "bash",
+                    "-c",
+                    "echo > /dev/tcp/127.0.0.1/5000",
+                ])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if up {
+                return registry;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "docker-registry does not listen on 127.0.0.1:5000 in {}",
+            ns.name()
+        );
+    }
+}
+
+impl Drop for NodeRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// A node: its dockerd (first, so it stops before the rest goes), its network namespace, and a
 /// directory with `etc/docker/daemon.json`, the data roots and the `systemctl` shim.
 struct Node {
     docker: Dockerd,
+    _registry: NodeRegistry,
     ns: NetNs,
     dir: tempfile::TempDir,
 }
 
 impl Node {
     /// A daemon running from `<dir>/var/lib/docker` with `config` (plus that data-root) and docker0
-    /// on Docker's default 172.17.0.1/16, with the busybox image [`APP`] "prefetched".
+    /// on Docker's default 172.17.0.1/16, with the busybox image [`APP`] prefetched: pushed to the
+    /// node's registry, removed, and pulled back, as a pool's `containerImageNames` are.
     fn new(config: Value) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let path = |rel: &str| dir.path().join(rel);
@@ -73,8 +135,18 @@ exit 1
         );
         fs::write(path("bin/systemctl"), shim).unwrap();
         fs::set_permissions(path("bin/systemctl"), fs::Permissions::from_mode(0o755)).unwrap();
-        docker.import_busybox(APP);
-        let node = Node { docker, ns, dir };
+        let registry = NodeRegistry::start(&ns);
+        docker.import_busybox("built/app:1");
+        docker.docker(&["tag", "built/app:1", APP]);
+        docker.docker(&["push", APP]);
+        docker.docker(&["rmi", APP, "built/app:1"]);
+        docker.docker(&["pull", APP]);
+        let node = Node {
+            docker,
+            _registry: registry,
+            ns,
+            dir,
+        };
         assert_eq!(node.run_app(&[]), "hello");
         node
     }
