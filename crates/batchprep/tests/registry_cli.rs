@@ -369,6 +369,7 @@ fn secrets_never_appear_in_any_output() {
     )
     .unwrap();
     let runtime_dir = runtime_dir.to_str().unwrap().to_owned();
+    let runtime_auth_file = format!("{runtime_dir}/containers/auth.json");
     let creds = format!("ci:{SECRET}");
     let wrong = format!("ci:{SECRET}-wrong");
     type Source<'a> = (
@@ -390,6 +391,13 @@ fn secrets_never_appear_in_any_output() {
             "REGISTRY_AUTH_FILE",
             vec![],
             vec![("REGISTRY_AUTH_FILE", &auth_file)],
+            None,
+        ),
+        // The flag wins over the variable (which names another file that would work too).
+        (
+            "--authfile",
+            vec!["--authfile", &auth_file],
+            vec![("REGISTRY_AUTH_FILE", &runtime_auth_file)],
             None,
         ),
         (
@@ -422,11 +430,33 @@ fn secrets_never_appear_in_any_output() {
         "basic as ci (command-line flags)",
         "basic as ci (command-line flags)",
         &format!("basic as ci (auth file {auth_file})"),
+        &format!("basic as ci (auth file {auth_file})"),
         &format!("basic as ci (docker config {docker_dir}/config.json)"),
         "basic as ci (credential helper docker-credential-batchprep-test)",
         "basic as ci (credential helper docker-credential-batchprep-test)",
         &format!("basic as ci (auth file {runtime_dir}/containers/auth.json)"),
     ];
+    let missing = dir.path().join("no-such-auth.json");
+    let run = batchprep(
+        &[
+            "registry",
+            "check",
+            &image,
+            "--authfile",
+            missing.to_str().unwrap(),
+        ],
+        &[],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: --authfile {}: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
     for ((name, flags, env, stdin), auth) in sources.iter().zip(expected_auth) {
         for format in ["human", "json", "sarif", "junit", "github", "azure"] {
             let mut args = vec![

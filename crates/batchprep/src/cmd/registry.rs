@@ -40,6 +40,10 @@ pub struct RegistryArgs {
     /// Read the password for --username from stdin.
     #[arg(long, requires = "username")]
     pub password_stdin: bool,
+    /// A containers `auth.json` to read credentials from instead of `REGISTRY_AUTH_FILE` and the
+    /// default locations (as skopeo's and podman's `--authfile`); Docker's config is still read after it.
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
     /// A directory of extra CA certificates (`*.crt`, `*.pem`, and `<dir>/<host>/` as in Docker's
     /// certs.d) to trust besides the system roots.
     #[arg(long, value_name = "DIR", env = "BATCHPREP_CERT_DIR")]
@@ -98,10 +102,14 @@ impl RegistryArgs {
     /// The credential store: these flags first, then auth.json and Docker's config.
     pub fn credentials(&self) -> anyhow::Result<CredentialStore> {
         let explicit = self.explicit_credential()?;
-        Ok(CredentialStore::load(
-            &CredentialPaths::from_env(),
-            explicit,
-        )?)
+        let mut paths = CredentialPaths::from_env();
+        if let Some(file) = &self.authfile {
+            // Named on purpose: a file that is not there is a mistake, not "no credentials".
+            std::fs::metadata(file)
+                .map_err(|e| anyhow::anyhow!("--authfile {}: {e}", file.display()))?;
+            paths.registry_auth_file = Some(file.clone());
+        }
+        Ok(CredentialStore::load(&paths, explicit)?)
     }
 
     /// The credential of `--creds` or `--username`/`--password-stdin`, resolved once per run:
