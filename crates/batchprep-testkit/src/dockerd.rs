@@ -585,19 +585,11 @@ fn daemon_command(dir: &Path, config_file: &Path, options: &DockerdOptions) -> V
     command
 }
 
-/// Writes `<dir>/restart`: the shell side of [`Dockerd::restart`].
-fn write_restart_script(dir: &Path) {
-    let d = dir.display();
-    let script = format!(
-        r#"#!/bin/sh
-# Restarts the test's private dockerd (batchprep-testkit dockerd.rs): asks its supervisor for a new
-# start, stops the running daemon, and waits until the new one answers.
-set -u
-d='{d}'
-: > "$d/start-request"
-old=$(cat "$d/pid" 2>/dev/null || true)
-[ -n "$old" ] && kill -TERM "$old" 2>/dev/null
-i=0
+/// The end of the restart and start scripts: once the supervisor took the start request, wait (bounded)
+/// until a daemon with a new pid (`$old` is the previous one) answers, or report why it did not.
+fn wait_for_start() -> String {
+    format!(
+        r#"i=0
 while [ "$i" -lt {POLL_TRIES} ]; do
   if [ ! -e "$d/start-request" ]; then
     if [ -e "$d/exited" ]; then
@@ -617,6 +609,23 @@ echo "dockerd did not answer within 60 s" >&2
 tail -n 20 "$d/log" >&2
 exit 1
 "#
+    )
+}
+
+/// Writes `<dir>/restart`: the shell side of [`Dockerd::restart`].
+fn write_restart_script(dir: &Path) {
+    let d = dir.display();
+    let script = format!(
+        r#"#!/bin/sh
+# Restarts the test's private dockerd (batchprep-testkit dockerd.rs): asks its supervisor for a new
+# start, stops the running daemon, and waits until the new one answers.
+set -u
+d='{d}'
+: > "$d/start-request"
+old=$(cat "$d/pid" 2>/dev/null || true)
+[ -n "$old" ] && kill -TERM "$old" 2>/dev/null
+{wait}"#,
+        wait = wait_for_start()
     );
     let path = dir.join("restart");
     fs::write(&path, script).unwrap();
@@ -657,26 +666,8 @@ if [ ! -e "$d/exited" ] && [ ! -e "$d/start-request" ]; then
 fi
 old=$(cat "$d/pid" 2>/dev/null || true)
 : > "$d/start-request"
-i=0
-while [ "$i" -lt {POLL_TRIES} ]; do
-  if [ ! -e "$d/start-request" ]; then
-    if [ -e "$d/exited" ]; then
-      echo "dockerd did not start: $(cat "$d/exited")" >&2
-      tail -n 20 "$d/log" >&2
-      exit 1
-    fi
-    new=$(cat "$d/pid" 2>/dev/null || true)
-    if [ -n "$new" ] && [ "$new" != "$old" ] && docker -H "unix://$d/sock" version >/dev/null 2>&1; then
-      exit 0
-    fi
-  fi
-  sleep 0.1
-  i=$((i + 1))
-done
-echo "dockerd did not answer within 60 s" >&2
-tail -n 20 "$d/log" >&2
-exit 1
-"#
+{wait}"#,
+        wait = wait_for_start()
     );
     for (name, script) in [("stop", stop), ("start", start)] {
         let path = dir.join(name);

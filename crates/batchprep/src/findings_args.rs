@@ -123,9 +123,16 @@ impl FindingsArgs {
             eprintln!("error: {e}");
         }
         let code = exit_code(report, self.fail_on, !extra.errors.is_empty());
+        // Only SARIF reads the source root.
+        let sarif =
+            self.format == Format::Sarif || self.outputs.iter().any(|o| o.format == Format::Sarif);
         let mut options = RenderOptions {
             color: false,
-            source_root: Some(self.source_root()?),
+            source_root: if sarif {
+                Some(self.source_root()?)
+            } else {
+                None
+            },
         };
         for output in &self.outputs {
             write_output(output, report, extra, &options)?;

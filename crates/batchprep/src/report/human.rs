@@ -61,7 +61,7 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra, color: bool) 
                 writeln!(
                     out,
                     "{pad} {bar} {caret}{}",
-                    p.paint(p.caret(f.severity), "^")
+                    p.paint(p.severity(f.severity), "^")
                 )?;
             }
         }

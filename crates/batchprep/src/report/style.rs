@@ -85,11 +85,6 @@ impl Palette {
         self.pick(Style::new().bold())
     }
 
-    /// The `^` under the column a finding points at.
-    pub fn caret(self, s: Severity) -> Style {
-        self.severity(s)
-    }
-
     /// Writes `text` in `style`: the escapes only around it, so a pipe reading lines sees whole ones.
     pub fn paint(self, style: Style, text: impl std::fmt::Display) -> String {
         format!("{}{text}{}", style.render(), style.render_reset())
