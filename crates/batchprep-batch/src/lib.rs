@@ -13,5 +13,6 @@ pub mod spec;
 pub mod spec_draft;
 pub mod start_task;
 pub mod task;
+pub mod task_file;
 pub mod template;
 pub mod vm_size;

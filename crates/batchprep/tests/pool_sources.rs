@@ -32,7 +32,15 @@ fn text(b: &[u8]) -> String {
 
 /// `check --offline --format json` on `pool`: exit code and the findings, one line each.
 fn check(pool: &str) -> (Option<i32>, Vec<String>, String) {
-    let out = batchprep(&["check", "--offline", "--format", "json", pool], &[]);
+    check_with(&[pool])
+}
+
+/// [`check`] with more arguments (`POOL --task FILE`).
+fn check_with(args: &[&str]) -> (Option<i32>, Vec<String>, String) {
+    let out = batchprep(
+        &[&["check", "--offline", "--format", "json"], args].concat(),
+        &[],
+    );
     if out.status.code() == Some(2) {
         return (Some(2), Vec::new(), text(&out.stderr));
     }
@@ -305,6 +313,44 @@ fn corpus_of_terraform_bicep_and_shipyard() {
             l.replace(&format!("{}/", dir.path().display()), "")
         ));
     }
+    // Each recipe's jobs with its pool, as a config directory; the templates' jobs file holds keys
+    // Shipyard itself refuses together (a Docker and a Singularity image in one task).
+    for recipe in [
+        "config_templates",
+        "recipes__CNTK-GPU-Infiniband-IntelMPI__config",
+        "recipes__DiskSpd-Windows__config",
+        "recipes__HPLinpack-Infiniband-IntelMPI__config__docker",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["pool", "config", "credentials", "jobs"] {
+            let from = corpus.join(format!(
+                "shipyard-yaml/Azure__batch-shipyard__{recipe}__{name}.yaml"
+            ));
+            if from.exists() {
+                fs::copy(from, dir.path().join(format!("{name}.yaml"))).unwrap();
+            }
+        }
+        let (pool, jobs) = (dir.path().join("pool.yaml"), dir.path().join("jobs.yaml"));
+        let (code, lines, stderr) =
+            check_with(&[pool.to_str().unwrap(), "--task", jobs.to_str().unwrap()]);
+        let local = |l: &str| l.replace(&format!("{}/", dir.path().display()), "");
+        match code {
+            Some(2) => {
+                assert_eq!(stderr.lines().count(), 1, "{recipe}: {stderr}");
+                review.push_str(&format!(
+                    "shipyard {recipe} with jobs.yaml (exit 2): {}",
+                    local(&stderr)
+                ));
+            }
+            Some(c @ (0 | 1)) => {
+                review.push_str(&format!("shipyard {recipe} with jobs.yaml (exit {c})\n"));
+                for l in lines {
+                    review.push_str(&format!("  {}\n", local(&l)));
+                }
+            }
+            other => panic!("{recipe}: exit {other:?}: {stderr}"),
+        }
+    }
     insta::assert_snapshot!("corpus_review", review);
 }
 
@@ -423,4 +469,222 @@ fn every_pool_rule_fires_from_each_surface() {
         }
     }
     assert_eq!(missing, Vec::<String>::new());
+}
+
+/// Shipyard `jobs.yaml` as `--task`: on a native pool each task is the Batch container task
+/// Shipyard adds (its run options after the user's), and its findings point into `jobs.yaml`; on any
+/// other pool Shipyard's runner calls `docker run` on the host, so Batch sees no container task.
+#[test]
+fn shipyard_jobs_are_checked_as_the_tasks_shipyard_adds() {
+    let dir = "testdata/pool-sources/shipyard";
+    let (code, lines, stderr) = check_with(&[
+        &format!("{dir}/pool.yaml"),
+        "--task",
+        &format!("{dir}/jobs.yaml"),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let in_jobs: Vec<&String> = lines.iter().filter(|l| l.contains("jobs.yaml")).collect();
+    assert!(
+        in_jobs.contains(&&format!(
+            "error gpus-run-option at {dir}/jobs.yaml:10:5 /job_specifications/0/tasks/0/containerSettings/containerRunOptions: containerRunOptions has `--gpus all`; Batch enables GPUs for container tasks itself"
+        )),
+        "{lines:#?}"
+    );
+    assert!(
+        in_jobs.contains(&&format!(
+            "warning task-image-not-prefetched at {dir}/jobs.yaml:14:5 /job_specifications/0/tasks/1/containerSettings/imageName: `ghcr.io/acme/report:1` is not in the pool's `containerImageNames` (2 listed); every node pulls it when the task starts"
+        )),
+        "{lines:#?}"
+    );
+    insta::assert_snapshot!("shipyard_jobs", lines.join("\n"));
+
+    // The same jobs on a pool that is not native: host tasks, no container finding.
+    let eol = "testdata/pool-sources/shipyard-eol";
+    let (code, lines, stderr) = check_with(&[
+        &format!("{eol}/pool.yaml"),
+        "--task",
+        &format!("{eol}/jobs.yaml"),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(lines.iter().all(|l| !l.contains("jobs.yaml")), "{lines:#?}");
+
+    // A jobs file given as the pool says what it is; YAML without jobs as a task file too.
+    let out = batchprep(&["check", "--offline", &format!("{dir}/jobs.yaml")], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with(&format!(
+            "error: {dir}/jobs.yaml: not a pool file batchprep reads (a Batch Shipyard jobs file: give it as `--task`); it reads "
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = batchprep(
+        &[
+            "check",
+            "--offline",
+            &format!("{dir}/pool.yaml"),
+            "--task",
+            &format!("{dir}/config.yaml"),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {dir}/config.yaml: no task found: no `job_specifications` list in the Batch Shipyard jobs file\n"
+        )
+    );
+}
+
+/// `pool emit --from-shipyard --jobs --tasks-out`: the pool prefetches the jobs' images with the
+/// logins of `credentials.yaml` (never a password), the tasks are written as Batch container
+/// tasks, and `check` finds in the written tasks what it finds in `jobs.yaml` on a native pool.
+#[test]
+fn shipyard_migration_writes_the_pool_and_its_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("testdata/pool-sources/shipyard-eol");
+    for f in ["pool.yaml", "jobs.yaml"] {
+        fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    fs::write(
+        dir.path().join("credentials.yaml"),
+        "credentials:\n  docker_registry:\n    ghcr.io:\n      username: bot\n      password: s3cret-pw\n",
+    )
+    .unwrap();
+    let pool = dir.path().join("pool.json");
+    let tasks = dir.path().join("tasks-{job}.json");
+    let out = batchprep(
+        &[
+            "pool",
+            "emit",
+            "--from-shipyard",
+            dir.path().join("pool.yaml").to_str().unwrap(),
+            "--jobs",
+            dir.path().join("jobs.yaml").to_str().unwrap(),
+            "--tasks-out",
+            tasks.to_str().unwrap(),
+            "--out",
+            pool.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let body: Value = serde_json::from_str(&fs::read_to_string(&pool).unwrap()).unwrap();
+    let container = &body["virtualMachineConfiguration"]["containerConfiguration"];
+    assert_eq!(
+        container["containerImageNames"],
+        serde_json::json!(["ghcr.io/acme/render:3"])
+    );
+    assert_eq!(
+        container["containerRegistries"],
+        serde_json::json!([{"registryServer": "ghcr.io", "username": "bot", "password": "${GHCR_PASSWORD}"}])
+    );
+    let written = dir.path().join("tasks-render.json");
+    let collection: Value = serde_json::from_str(&fs::read_to_string(&written).unwrap()).unwrap();
+    assert_eq!(
+        collection,
+        serde_json::json!({"value": [{
+            "id": "task-00000",
+            "commandLine": "render --frames 1-100",
+            "userIdentity": {"autoUser": {"scope": "pool", "elevationLevel": "admin"}},
+            "containerSettings": {
+                "imageName": "ghcr.io/acme/render:3",
+                "containerRunOptions": "--gpus all --rm --name task-00000 -w $AZ_BATCH_TASK_WORKING_DIR",
+            },
+        }]})
+    );
+    for f in ["pool.json", "tasks-render.json"] {
+        assert!(
+            !fs::read_to_string(dir.path().join(f))
+                .unwrap()
+                .contains("s3cret-pw")
+        );
+    }
+    assert!(!text(&out.stderr).contains("s3cret-pw"));
+
+    // The written tasks and jobs.yaml on the native pool give the same task findings.
+    let task_findings = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .filter(|l| l.contains("tasks/0") || l.contains("/value/0"))
+            .map(|l| {
+                let (head, message) = l.split_once(": ").unwrap();
+                format!("{} {message}", head.split(" at ").next().unwrap())
+            })
+            .collect()
+    };
+    let (_, from_json, stderr) =
+        check_with(&[pool.to_str().unwrap(), "--task", written.to_str().unwrap()]);
+    let native = dir.path().join("native");
+    fs::create_dir(&native).unwrap();
+    fs::copy(
+        root().join("testdata/pool-sources/shipyard/pool.yaml"),
+        native.join("pool.yaml"),
+    )
+    .unwrap();
+    fs::copy(dir.path().join("jobs.yaml"), native.join("jobs.yaml")).unwrap();
+    let (_, from_yaml, _) = check_with(&[
+        native.join("pool.yaml").to_str().unwrap(),
+        "--task",
+        native.join("jobs.yaml").to_str().unwrap(),
+    ]);
+    let (json_tasks, mut yaml_tasks) = (task_findings(from_json), task_findings(from_yaml));
+    assert!(
+        json_tasks
+            .iter()
+            .any(|l| l.starts_with("error gpus-run-option")),
+        "{json_tasks:#?} {stderr}"
+    );
+    // The migrated pool prefetches the task's image; the native fixture pool does not.
+    let prefetch = "warning task-image-not-prefetched `ghcr.io/acme/render:3` is not in the pool's `containerImageNames` (0 listed); every node pulls it when the task starts";
+    assert!(yaml_tasks.iter().any(|l| l == prefetch), "{yaml_tasks:#?}");
+    yaml_tasks.retain(|l| l != prefetch);
+    assert_eq!(json_tasks, yaml_tasks);
+
+    // An error about the pool cites the Shipyard file, not the spec made from it.
+    let out = batchprep(
+        &[
+            "pool",
+            "emit",
+            "--from-shipyard",
+            "testdata/pool-sources/shipyard/pool.yaml",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: testdata/pool-sources/shipyard/pool.yaml: line 13, column 3: [pool] vm-size: STANDARD_A0: Batch does not support STANDARD_A0\n"
+    );
+    // Several jobs need `{job}` in the file name; nothing is written then.
+    let one = dir.path().join("all.json");
+    fs::write(
+        dir.path().join("jobs.yaml"),
+        "job_specifications:\n- id: a\n  tasks:\n  - docker_image: busybox\n- id: b\n  tasks:\n  - docker_image: busybox\n",
+    )
+    .unwrap();
+    let out = batchprep(
+        &[
+            "pool",
+            "emit",
+            "--from-shipyard",
+            dir.path().join("pool.yaml").to_str().unwrap(),
+            "--jobs",
+            dir.path().join("jobs.yaml").to_str().unwrap(),
+            "--tasks-out",
+            one.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: --tasks-out {}: the jobs file has 2 jobs; put `{{job}}` in the file name for one file per job\n",
+            one.display()
+        )
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!one.exists());
 }

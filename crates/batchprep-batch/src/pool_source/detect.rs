@@ -65,6 +65,10 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Result<PoolKind, PoolFileError> {
         "yaml" | "yml" => {
             return if head.contains("pool_specification") {
                 Ok(PoolKind::Shipyard)
+            } else if head.contains("job_specifications") {
+                Err(PoolFileError::Unsupported(
+                    "a Batch Shipyard jobs file: give it as `--task`".into(),
+                ))
             } else {
                 Err(PoolFileError::Unsupported(
                     "YAML without a Batch Shipyard `pool_specification`".into(),

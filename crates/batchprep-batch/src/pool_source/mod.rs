@@ -8,6 +8,7 @@
 mod bicep;
 mod detect;
 mod shipyard;
+mod shipyard_jobs;
 mod terraform;
 
 use std::{
@@ -16,7 +17,8 @@ use std::{
 };
 
 pub use detect::{PoolKind, detect};
-pub use shipyard::{ShipyardPool, read_shipyard};
+pub use shipyard::{ShipyardPool, ShipyardSpec, read_shipyard};
+pub use shipyard_jobs::{ShipyardJobs, ShipyardTarget, ShipyardTask, read_jobs};
 
 use crate::{
     json_pos::{PointerIndex, Position},
@@ -90,6 +92,13 @@ impl SourceIndex {
         }
     }
 
+    /// Records that `pointer` is at `position` of `file` (one of the files read), replacing what
+    /// was recorded: for values a reader derives from others written elsewhere.
+    pub(crate) fn insert(&mut self, pointer: &str, file: &Path, position: Position) {
+        let file = self.files.iter().position(|f| f == file).unwrap_or(0);
+        self.positions.insert(pointer.to_owned(), (file, position));
+    }
+
     fn record(&mut self, pointer: &str, file: usize, position: Position) {
         self.positions
             .entry(pointer.to_owned())
@@ -136,6 +145,9 @@ pub enum PoolFileError {
     /// The file is of a kind batchprep reads, but holds no pool.
     #[error("no pool found: {0}")]
     NoPool(String),
+    /// A task file of a kind batchprep reads, but with no task in it.
+    #[error("no task found: {0}")]
+    NoTask(String),
 }
 
 impl PoolFileError {
@@ -184,11 +196,20 @@ pub fn read_pool_file(path: &Path, bytes: &[u8]) -> Result<PoolFile, PoolFileErr
     })
 }
 
-/// The `[pool]` spec of a Batch Shipyard `pool.yaml` (and the config files beside it), for
-/// `pool emit --from-shipyard`.
-pub fn shipyard_spec(path: &Path) -> Result<String, PoolFileError> {
+/// A Batch Shipyard `pool.yaml` and the config files beside it, for `pool emit --from-shipyard`.
+pub fn read_shipyard_pool(path: &Path) -> Result<ShipyardPool, PoolFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| PoolFileError::Io(e.to_string()))?;
-    shipyard::read_configdir(path, &text)?.to_spec()
+    shipyard::read_configdir(path, &text)
+}
+
+/// The tasks of a Batch Shipyard `jobs.yaml` (and the `config.yaml` and `credentials.yaml` beside
+/// it, for volumes and storage accounts), as Shipyard adds them to a pool of kind `target`.
+pub fn read_shipyard_jobs(
+    path: &Path,
+    text: &str,
+    target: ShipyardTarget,
+) -> Result<ShipyardJobs, PoolFileError> {
+    shipyard_jobs::read_jobs_configdir(path, text, target)
 }
 
 /// Byte offset -> line and column (in characters), for readers whose parsers give byte spans.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
-use super::{MAX_DEPTH, PoolFileError, SourceIndex, node, object};
+use super::{MAX_DEPTH, PoolFileError, SourceIndex, SourcePlace, node, object};
 use crate::{
     catalog,
     json_pos::{Position, push_token},
@@ -36,34 +36,43 @@ pub struct ShipyardPool {
     pub locations: SourceIndex,
     /// The config files read beside `pool.yaml`.
     pub files: Vec<PathBuf>,
+    /// `global_resources` and `credentials`, for the registries of the images a migration prefetches.
+    global: Option<Spanned>,
+    credentials: Option<Spanned>,
 }
 
 /// Reads `pool.yaml` (text `text`) and the `config.yaml` and `credentials.yaml` beside it.
 pub(super) fn read_configdir(path: &Path, text: &str) -> Result<ShipyardPool, PoolFileError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
     let mut docs = vec![(path.to_path_buf(), text.to_owned())];
-    for name in ["config.yaml", "credentials.yaml"] {
-        let p = dir.join(name);
-        if p != path
-            && let Ok(t) = std::fs::read_to_string(&p)
-        {
-            docs.push((p, t));
-        }
-    }
+    docs.extend(beside(path, &["config.yaml", "credentials.yaml"]));
     read_shipyard(&docs)
 }
 
-/// Reads Shipyard config documents (the first is `pool.yaml`; others may be `config.yaml` and
-/// `credentials.yaml`, told apart by their top-level keys).
-pub fn read_shipyard(docs: &[(PathBuf, String)]) -> Result<ShipyardPool, PoolFileError> {
+/// The config files `names` of the config directory `path` is in, other than `path`, that exist.
+pub(super) fn beside(path: &Path, names: &[&str]) -> Vec<(PathBuf, String)> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    names
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| p != path)
+        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .collect()
+}
+
+/// Each document as a value tree, with where its values are; the first document is the one the
+/// user named, so its errors carry no file name of their own.
+pub(super) fn load(
+    docs: &[(PathBuf, String)],
+) -> Result<(Vec<Spanned>, SourceIndex), PoolFileError> {
     let mut index = SourceIndex {
         files: docs.iter().map(|(p, _)| p.clone()).collect(),
         ..SourceIndex::default()
     };
     let mut trees = Vec::new();
     for (i, (p, text)) in docs.iter().enumerate() {
+        let file = (i > 0).then(|| p.clone());
         let loaded = MarkedYaml::load_from_str(text).map_err(|e| PoolFileError::Syntax {
-            file: (docs.len() > 1).then(|| p.clone()),
+            file: file.clone(),
             line: e.marker().line() as u32,
             column: e.marker().col() as u32 + 1,
             message: format!("not valid YAML: {}", e.info()),
@@ -71,13 +80,20 @@ pub fn read_shipyard(docs: &[(PathBuf, String)]) -> Result<ShipyardPool, PoolFil
         let Some(doc) = loaded.first() else { continue };
         trees.push(
             convert(doc, "", i, &mut index, 0).map_err(|pos| PoolFileError::Syntax {
-                file: Some(p.clone()),
+                file,
                 line: pos.line,
                 column: pos.column,
                 message: format!("nested deeper than {MAX_DEPTH} levels"),
             })?,
         );
     }
+    Ok((trees, index))
+}
+
+/// Reads Shipyard config documents (the first is `pool.yaml`; others may be `config.yaml` and
+/// `credentials.yaml`, told apart by their top-level keys).
+pub fn read_shipyard(docs: &[(PathBuf, String)]) -> Result<ShipyardPool, PoolFileError> {
+    let (trees, index) = load(docs)?;
     let find = |key: &str| trees.iter().find_map(|t| t.get(key));
     let Some(ps) = find("pool_specification") else {
         return Err(PoolFileError::NoPool(
@@ -91,6 +107,8 @@ pub fn read_shipyard(docs: &[(PathBuf, String)]) -> Result<ShipyardPool, PoolFil
         pool,
         locations: index,
         files: docs.iter().skip(1).map(|(p, _)| p.clone()).collect(),
+        global: global.cloned(),
+        credentials: credentials.cloned(),
     })
 }
 
@@ -410,9 +428,10 @@ fn registries(
 
 impl ShipyardPool {
     /// The pool as a `batchprep.toml` `[pool]` spec, for `pool emit --from-shipyard`: the migration
-    /// off Shipyard writes the same pool in any surface. Registry passwords are never copied: each
-    /// login gets a `password-env` variable to hold it. What the spec cannot say is an error naming it.
-    pub fn to_spec(&self) -> Result<String, PoolFileError> {
+    /// off Shipyard writes the same pool in any surface, as a Batch container pool that prefetches
+    /// `job_images` too. Registry passwords are never copied: each login gets a `password-env`
+    /// variable to hold it. What the spec cannot say is an error naming it.
+    pub fn to_spec(&self, job_images: &[String]) -> Result<ShipyardSpec, PoolFileError> {
         let p = &self.pool;
         let missing = |what: &str| {
             PoolFileError::NoPool(format!(
@@ -475,42 +494,66 @@ impl ShipyardPool {
             "low-priority-nodes",
             (p.target_low_priority_nodes.unwrap_or(0) as i64).into(),
         );
-        let mut registries = Vec::new();
-        if let Some(c) = &p.container {
-            let images: Vec<toml::Value> = c
-                .image_names
+        // A migration runs Batch's own containers: prefetch what Shipyard preloaded
+        // (`global_resources.docker_images`) and what the jobs run, with each registry's login.
+        let mut images: Vec<String> = self
+            .global
+            .as_ref()
+            .and_then(|g| g.get("docker_images"))
+            .and_then(Spanned::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect();
+        for i in job_images {
+            if !images.contains(i) {
+                images.push(i.clone());
+            }
+        }
+        if !images.is_empty() {
+            let list = images
                 .iter()
-                .map(|i| i.value.clone().into())
+                .map(|i| toml::Value::from(i.as_str()))
                 .collect();
-            if !images.is_empty() {
-                put(&mut t, "images", toml::Value::Array(images));
-            }
-            for r in &c.registries {
-                let server = r
-                    .server
-                    .as_ref()
-                    .map_or("docker.io".to_owned(), |s| s.value.clone());
-                let var: String = format!(
-                    "{}_PASSWORD",
-                    server.split('.').next().unwrap_or("REGISTRY")
-                )
-                .chars()
-                .map(|ch| {
-                    if ch.is_ascii_alphanumeric() {
-                        ch.to_ascii_uppercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-                let mut e = toml::Table::new();
-                e.insert("server".into(), server.into());
-                if let Some(u) = &r.username {
-                    e.insert("username".into(), u.value.clone().into());
+            put(&mut t, "images", toml::Value::Array(list));
+        }
+        let as_node = node(
+            Node::Array(images.iter().map(|i| string_at(i.as_str(), "")).collect()),
+            "",
+        );
+        let logins = registries(
+            Some(&as_node),
+            self.global.as_ref(),
+            self.credentials.as_ref(),
+            "",
+        );
+        let mut registries = Vec::new();
+        for r in logins.as_ref().and_then(Spanned::as_array).unwrap_or(&[]) {
+            let server = r
+                .get("registryServer")
+                .and_then(Spanned::as_str)
+                .unwrap_or("docker.io")
+                .to_owned();
+            let var: String = format!(
+                "{}_PASSWORD",
+                server.split('.').next().unwrap_or("REGISTRY")
+            )
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() {
+                    ch.to_ascii_uppercase()
+                } else {
+                    '_'
                 }
-                e.insert("password-env".into(), var.into());
-                registries.push(toml::Value::Table(e));
+            })
+            .collect();
+            let mut e = toml::Table::new();
+            e.insert("server".into(), server.into());
+            if let Some(u) = r.get("username").and_then(Spanned::as_str) {
+                e.insert("username".into(), u.into());
             }
+            e.insert("password-env".into(), var.into());
+            registries.push(toml::Value::Table(e));
         }
         if !registries.is_empty() {
             put(&mut t, "registries", toml::Value::Array(registries));
@@ -520,7 +563,60 @@ impl ShipyardPool {
         }
         let mut doc = toml::Table::new();
         doc.insert("pool".into(), toml::Value::Table(t));
-        toml::to_string(&doc).map_err(|e| PoolFileError::NoPool(e.to_string()))
+        let text = toml::to_string(&doc).map_err(|e| PoolFileError::NoPool(e.to_string()))?;
+        // Where each key of the spec came from, so an error about it cites the Shipyard file.
+        let field = |f: &Option<crate::pool::Field<String>>| f.as_ref().map(|f| f.pointer.clone());
+        let from = [
+            ("id = ", field(&p.id)),
+            ("vm-size = ", field(&p.vm_size)),
+            ("image = ", Some(image.pointer.clone())),
+            ("node-agent = ", field(&p.node_agent_sku_id)),
+            ("dedicated-nodes = ", Some(p.pointer.clone())),
+            ("low-priority-nodes = ", Some(p.pointer.clone())),
+            (
+                "images = ",
+                self.global
+                    .as_ref()
+                    .and_then(|g| g.get("docker_images"))
+                    .map(|i| i.origin.clone()),
+            ),
+            (
+                "[[pool.registries]]",
+                self.credentials.as_ref().map(|c| c.origin.clone()),
+            ),
+            ("subnet-id = ", field(&p.subnet_id)),
+        ];
+        let mut origins: Vec<(usize, SourcePlace)> = text
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let (_, pointer) = from.iter().find(|(k, _)| line.starts_with(k))?;
+                Some((i + 1, self.locations.locate(pointer.as_deref()?)))
+            })
+            .collect();
+        origins.sort_by_key(|(line, _)| *line);
+        Ok(ShipyardSpec { text, origins })
+    }
+}
+
+/// A Shipyard pool as a `[pool]` spec, with where in the Shipyard files each of its lines came from.
+#[derive(Debug, Clone)]
+pub struct ShipyardSpec {
+    /// The `batchprep.toml` text.
+    pub text: String,
+    /// (1-based spec line, the place in the Shipyard files), by line.
+    origins: Vec<(usize, SourcePlace)>,
+}
+
+impl ShipyardSpec {
+    /// Where the value on `line` of the spec was written in the Shipyard files: the place of the
+    /// nearest key at or above it.
+    pub fn origin(&self, line: usize) -> Option<&SourcePlace> {
+        self.origins
+            .iter()
+            .rev()
+            .find(|(l, _)| *l <= line)
+            .map(|(_, place)| place)
     }
 }
 
@@ -574,7 +670,7 @@ mod tests {
         let pool = "pool_specification:\n  id: p\n  vm_configuration:\n    platform_image:\n      publisher: Canonical\n      offer: UbuntuServer\n      sku: 18.04-LTS\n  vm_size: STANDARD_D2_V2\n";
         let read = read_shipyard(&[("pool.yaml".into(), pool.into())]).unwrap();
         assert!(read.pool.container.is_none());
-        let spec = read.to_spec().unwrap();
+        let spec = read.to_spec(&[]).unwrap().text;
         assert!(
             spec.contains("image = \"canonical:ubuntuserver:18.04-lts:latest\""),
             "{spec}"

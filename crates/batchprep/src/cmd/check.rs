@@ -16,11 +16,11 @@ use std::{
 use anyhow::{Context, bail};
 use batchprep_batch::{
     catalog::Date,
-    json_pos::PointerIndex,
     pool::{PoolDefinition, parse_pools},
-    pool_source::{SourceIndex, read_pool_file, read_pool_path},
+    pool_source::{ShipyardTarget, SourceIndex, read_pool_file, read_pool_path},
     spec::normalise_server,
-    task::{ContainerWorkingDirectory, TaskContainer, TaskIdentity, parse_task_file},
+    task::{ContainerWorkingDirectory, FoundTask, TaskContainer, TaskIdentity},
+    task_file::read_task_file,
 };
 use batchprep_lint::{
     Finding, Location,
@@ -102,30 +102,32 @@ pub struct Args {
 /// A file the user gave, with what findings need to point into it.
 struct SourceFile {
     display: PathBuf,
-    index: PointerIndex,
     /// For a pool made from the `[pool]` spec: every finding points at the `[pool]` line, since the
     /// JSON the checks read was generated from it.
     spec_line: Option<u32>,
-    /// For a pool file: where its reader found each value (any surface, or a Terraform directory).
-    places: Option<SourceIndex>,
+    /// Where its reader found each value (any surface, or a Terraform directory).
+    places: SourceIndex,
 }
 
 impl SourceFile {
-    fn read(path: &Path, what: &str) -> anyhow::Result<(SourceFile, String)> {
+    /// A task file: task JSON or a Shipyard `jobs.yaml`, whose tasks depend on the pool (`target`).
+    fn read_tasks(
+        path: &Path,
+        target: ShipyardTarget,
+    ) -> anyhow::Result<(SourceFile, Vec<FoundTask>)> {
         let text = if crate::input::is_stdin(path) {
-            crate::input::read_stdin(what)?
+            crate::input::read_stdin("task file")?
         } else {
             crate::input::read(path, "")?
         };
-        let index = PointerIndex::build(&text);
+        let read = read_task_file(path, &text, target)?;
         Ok((
             SourceFile {
                 display: path.to_path_buf(),
-                index,
                 spec_line: None,
-                places: None,
+                places: read.locations,
             },
-            text,
+            read.tasks,
         ))
     }
 
@@ -138,21 +140,12 @@ impl SourceFile {
                 column: 1,
             };
         }
-        if let Some(places) = &self.places {
-            let place = places.locate(pointer);
-            return Location {
-                file: place.file,
-                pointer: pointer.to_owned(),
-                line: place.position.line,
-                column: place.position.column,
-            };
-        }
-        let pos = self.index.position(pointer);
+        let place = self.places.locate(pointer);
         Location {
-            file: self.display.clone(),
+            file: place.file,
             pointer: pointer.to_owned(),
-            line: pos.line,
-            column: pos.column,
+            line: place.position.line,
+            column: place.position.column,
         }
     }
 }
@@ -186,7 +179,7 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let local = config.local_images(&args.local)?;
 
     let (pool_file, pools) = read_pools(args.pool.as_deref(), &config, today)?;
-    let tasks = read_tasks(&args.tasks)?;
+    let tasks = read_tasks(&args.tasks, &pools)?;
     // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
     let network = args.network.gather(&config)?;
 
@@ -462,9 +455,8 @@ fn read_pools(
             .map_or(1, |i| i as u32 + 1);
         let file = SourceFile {
             display: spec_path.clone(),
-            index: PointerIndex::default(),
             spec_line: Some(line),
-            places: None,
+            places: SourceIndex::default(),
         };
         return Ok((file, pools));
     };
@@ -476,19 +468,20 @@ fn read_pools(
     .map_err(|e| anyhow::anyhow!(e.describe(path)))?;
     let file = SourceFile {
         display: path.to_path_buf(),
-        index: PointerIndex::default(),
         spec_line: None,
-        places: Some(read.locations),
+        places: read.locations,
     };
     Ok((file, read.pools))
 }
 
-fn read_tasks(paths: &[PathBuf]) -> anyhow::Result<Vec<Task>> {
+/// The tasks of the task files; a Shipyard `jobs.yaml` is read for the (first) pool it runs on.
+fn read_tasks(paths: &[PathBuf], pools: &[PoolDefinition]) -> anyhow::Result<Vec<Task>> {
+    let target = pools.first().map(ShipyardTarget::of).unwrap_or_default();
     let mut tasks = Vec::new();
     for path in paths {
-        let (file, text) = SourceFile::read(path, "task file")?;
+        let (file, found) = SourceFile::read_tasks(path, target)?;
         let file = Rc::new(file);
-        for found in parse_task_file(&path.display().to_string(), &text)? {
+        for found in found {
             let id = found
                 .task
                 .id

@@ -8,12 +8,12 @@ use std::{
 
 use anyhow::Context;
 use batchprep_batch::{
-    json_pos::PointerIndex,
+    pool_source::{ShipyardTarget, SourceIndex},
     task::{
         ArgsSource, AutoUserScope, ContainerWorkingDirectory, CwdSource, EffectiveContainer,
-        ElevationLevel, EntrypointSource, TaskContainer, TaskIdentity, UserSource, parse_task_file,
-        quote_words,
+        ElevationLevel, EntrypointSource, TaskContainer, TaskIdentity, UserSource, quote_words,
     },
+    task_file::read_task_file,
 };
 use batchprep_lint::{
     Finding, Location,
@@ -55,7 +55,8 @@ pub struct Args {
     /// The auto-user's scope.
     #[arg(long, value_name = "SCOPE", default_value = "pool", value_parser = parse_scope, conflicts_with = "task")]
     scope: AutoUserScope,
-    /// Batch task JSON: a task, an array of tasks, `{"value": [...]}`, or a job with a jobManagerTask.
+    /// Batch task JSON (a task, an array of tasks, `{"value": [...]}`, or a job with a jobManagerTask),
+    /// or a Batch Shipyard `jobs.yaml` (its tasks as on a native container pool).
     #[arg(long, value_name = "FILE")]
     task: Vec<PathBuf>,
     /// The platform of the pool's nodes.
@@ -97,7 +98,7 @@ struct Job {
     task: TaskContainer,
     image_arg: String,
     /// The task file, its pointer index and the task's pointer.
-    origin: Option<(PathBuf, std::rc::Rc<PointerIndex>, String)>,
+    origin: Option<(std::rc::Rc<SourceIndex>, String)>,
 }
 
 /// Runs the command.
@@ -127,7 +128,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         containers.push(container_json(&facts));
         for f in lint_container(&facts) {
             findings.push(match &job.origin {
-                Some((file, index, pointer)) => locate(f, file, index, pointer),
+                Some((places, pointer)) => locate(f, places, pointer),
                 None => f,
             });
         }
@@ -187,9 +188,14 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     for file in &args.task {
         let name = file.display().to_string();
         let text = crate::input::read(file, "task file")?;
-        let found = parse_task_file(&name, &text)?;
-        let index = std::rc::Rc::new(PointerIndex::build(&text));
-        for (n, t) in found.into_iter().enumerate() {
+        // `lint` is the container part of `check`: Shipyard jobs as on a native container pool.
+        let target = ShipyardTarget {
+            native: true,
+            windows: false,
+        };
+        let read = read_task_file(file, &text, target)?;
+        let places = std::rc::Rc::new(read.locations);
+        for (n, t) in read.tasks.into_iter().enumerate() {
             let mut task = TaskContainer::from_json(&t.task).with_context(|| {
                 if t.pointer.is_empty() {
                     name.clone()
@@ -208,7 +214,7 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
             jobs.push(Job {
                 task,
                 image_arg,
-                origin: Some((file.clone(), index.clone(), t.pointer)),
+                origin: Some((places.clone(), t.pointer)),
             });
         }
     }
@@ -244,14 +250,14 @@ fn open_image(
 }
 
 /// Points a finding at the field of the task it is about.
-fn locate(f: Finding, file: &std::path::Path, index: &PointerIndex, task: &str) -> Finding {
+fn locate(f: Finding, places: &SourceIndex, task: &str) -> Finding {
     f.in_task(task, |pointer| {
-        let pos = index.position(pointer);
+        let place = places.locate(pointer);
         Location {
-            file: file.to_path_buf(),
+            file: place.file,
             pointer: pointer.to_owned(),
-            line: pos.line,
-            column: pos.column,
+            line: place.position.line,
+            column: place.position.column,
         }
     })
 }

@@ -14,7 +14,10 @@ use batchprep_batch::{
     emit::{self, SecretValues, Surface},
     net::NetworkSpec,
     plan::{PlanContext, PlanError, PoolPlan},
-    spec::{PoolSpec, RegistryAuth, line_of},
+    pool_source::{
+        ShipyardJobs, ShipyardSpec, ShipyardTarget, read_shipyard_jobs, read_shipyard_pool,
+    },
+    spec::{PoolSpec, RegistryAuth, SpecError, line_of},
 };
 
 use crate::config::{self, Config};
@@ -51,6 +54,13 @@ pub struct EmitArgs {
     /// beside it) instead of a spec.
     #[arg(long, value_name = "POOL_YAML", conflicts_with = "spec")]
     pub from_shipyard: Option<PathBuf>,
+    /// With --from-shipyard: the Shipyard `jobs.yaml` whose images the pool prefetches too.
+    #[arg(long, value_name = "JOBS_YAML", requires = "from_shipyard")]
+    pub jobs: Option<PathBuf>,
+    /// With --jobs: write the jobs' tasks, as Batch container tasks, to this file (atomically): one
+    /// `{"value": [...]}` task collection per job, `{job}` in the name standing for the job id.
+    #[arg(long, value_name = "FILE", requires = "jobs")]
+    pub tasks_out: Option<PathBuf>,
     /// Output surface.
     #[arg(long, value_enum, default_value_t = Format::Rest)]
     pub format: Format,
@@ -199,17 +209,24 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
-    let config = match &args.from_shipyard {
+    let (config, origin, jobs) = match &args.from_shipyard {
         Some(yaml) => {
-            let text = batchprep_batch::pool_source::shipyard_spec(yaml)
-                .map_err(|e| anyhow::anyhow!(e.describe(yaml)))?;
-            Config {
-                path: Some(yaml.clone()),
-                file: toml::from_str(&text)?,
-                text,
-            }
+            let migration = Migration::read(yaml, args.jobs.as_deref())?;
+            (
+                Config {
+                    path: Some(yaml.clone()),
+                    file: toml::from_str(&migration.spec.text)?,
+                    text: migration.spec.text.clone(),
+                },
+                Some(migration.spec),
+                migration.jobs,
+            )
         }
-        None => Config::discover(args.spec.as_deref())?,
+        None => (Config::discover(args.spec.as_deref())?, None, None),
+    };
+    let task_files = match (&args.tasks_out, &jobs) {
+        (Some(out), Some(jobs)) => task_files(out, jobs)?,
+        _ => Vec::new(),
     };
     let config = with_flags(config, &args.fields)?;
     let Some(path) = config.path.clone() else {
@@ -222,7 +239,17 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
         Some(d) => Date::parse(d).context("--today")?,
         None => Date::today(),
     };
-    let plan = plan_from(&config, &path, today)?;
+    // A line of the spec made from a Shipyard pool is cited as the place in the Shipyard files.
+    let at = |line: usize| match origin.as_ref().and_then(|o| o.origin(line)) {
+        Some(place) => format!(
+            "{}: line {}, column {}",
+            place.file.display(),
+            place.position.line,
+            place.position.column
+        ),
+        None => format!("{}: line {line}", path.display()),
+    };
+    let plan = plan_at(&config, &path, today, &at)?;
     let surface = match args.format {
         Format::Rest => Surface::Rest,
         Format::Arm => Surface::Arm,
@@ -243,6 +270,10 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
             stdout.flush()?;
         }
     }
+    // The tasks only once the pool they run on could be written.
+    for (path, text) in &task_files {
+        crate::output_file::write_atomically(path, text.as_bytes())?;
+    }
     for note in plan.notes.iter().chain(&emitted.notes) {
         eprintln!("{note}");
     }
@@ -251,17 +282,31 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
 
 /// Reads the spec and decides the pool; every spec error is printed, the last one returned.
 pub(crate) fn plan_from(config: &Config, path: &Path, today: Date) -> anyhow::Result<PoolPlan> {
+    plan_at(config, path, today, &|line| {
+        format!("{}: line {line}", path.display())
+    })
+}
+
+/// [`plan_from`], with `at` naming the place of a spec line in errors.
+fn plan_at(
+    config: &Config,
+    path: &Path,
+    today: Date,
+    at: &dyn Fn(usize) -> String,
+) -> anyhow::Result<PoolPlan> {
     let file = path.display().to_string();
-    let spec = PoolSpec::from_config_text(&config.text, Some(path))?
+    let cite = |e: &SpecError| format!("{}: {}", at(e.line), e.message);
+    let spec = PoolSpec::from_config_text(&config.text, Some(path))
+        .map_err(|e| anyhow::anyhow!(cite(&e)))?
         .with_context(|| format!("{file}: has no [pool] section"))?;
     let checked = match spec.check(&config.text, Some(path)) {
         Ok(c) => c,
         Err(mut errors) => {
             let last = errors.pop().expect("a failed check reports an error");
             for e in errors {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", cite(&e));
             }
-            return Err(last.into());
+            anyhow::bail!(cite(&last));
         }
     };
     let network = config
@@ -288,12 +333,77 @@ pub(crate) fn plan_from(config: &Config, path: &Path, today: Date) -> anyhow::Re
             _ => None,
         };
         match span {
-            Some(span) => {
-                anyhow::anyhow!("{file}: line {}: {e}", line_of(&config.text, span.start))
-            }
+            Some(span) => anyhow::anyhow!("{}: {e}", at(line_of(&config.text, span.start))),
             None => anyhow::anyhow!("{file}: {e}"),
         }
     })
+}
+
+/// A Batch Shipyard pool (and its jobs) on its way to being a Batch container pool.
+struct Migration {
+    spec: ShipyardSpec,
+    jobs: Option<ShipyardJobs>,
+}
+
+impl Migration {
+    /// Reads `pool.yaml` and `jobs.yaml`; an error names the Shipyard file it is in.
+    fn read(pool_yaml: &Path, jobs_yaml: Option<&Path>) -> anyhow::Result<Migration> {
+        let pool =
+            read_shipyard_pool(pool_yaml).map_err(|e| anyhow::anyhow!(e.describe(pool_yaml)))?;
+        let jobs = match jobs_yaml {
+            Some(path) => {
+                let text = crate::input::read(path, "")?;
+                // The migrated pool is a container pool: the tasks are Batch container tasks.
+                let mut target = ShipyardTarget::of(&pool.pool);
+                target.native = true;
+                Some(
+                    read_shipyard_jobs(path, &text, target)
+                        .map_err(|e| anyhow::anyhow!(e.describe(path)))?,
+                )
+            }
+            None => None,
+        };
+        let mut images: Vec<String> = Vec::new();
+        for t in jobs.iter().flat_map(|j| &j.tasks) {
+            if let Some(image) = t.body["containerSettings"]["imageName"].as_str()
+                && !images.iter().any(|i| i == image)
+            {
+                images.push(image.to_owned());
+            }
+        }
+        let spec = pool
+            .to_spec(&images)
+            .map_err(|e| anyhow::anyhow!(e.describe(pool_yaml)))?;
+        Ok(Migration { spec, jobs })
+    }
+}
+
+/// Each job's tasks as a task collection, for `out` (`{job}` replaced by the job id); a file name
+/// without `{job}` takes one job only.
+fn task_files(out: &Path, jobs: &ShipyardJobs) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut by_job: Vec<(&str, Vec<&serde_json::Value>)> = Vec::new();
+    for t in &jobs.tasks {
+        match by_job.iter_mut().find(|(id, _)| *id == t.job_id) {
+            Some((_, tasks)) => tasks.push(&t.body),
+            None => by_job.push((&t.job_id, vec![&t.body])),
+        }
+    }
+    let name = out.to_string_lossy();
+    if by_job.len() > 1 && !name.contains("{job}") {
+        anyhow::bail!(
+            "--tasks-out {}: the jobs file has {} jobs; put `{{job}}` in the file name for one file per job",
+            out.display(),
+            by_job.len()
+        );
+    }
+    let mut files = Vec::new();
+    for (job, tasks) in by_job {
+        let path = PathBuf::from(name.replace("{job}", job));
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "value": tasks }))?;
+        text.push('\n');
+        files.push((path, text));
+    }
+    Ok(files)
 }
 
 /// The passwords, from the variables the spec names; a missing one is an error naming the variable.
