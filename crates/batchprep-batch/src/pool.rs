@@ -140,7 +140,7 @@ pub struct PoolDefinition {
     /// Whether autoscale is on (`enableAutoScale` or ARM `scaleSettings.autoScale`).
     pub auto_scale: bool,
     /// Legacy fields the current API no longer takes, with the current name.
-    pub legacy_fields: Vec<Field<String>>,
+    pub legacy_fields: Vec<LegacyField>,
     /// Template expressions that could not be resolved: (pointer, expression).
     pub unknowns: Vec<(String, String)>,
 }
@@ -450,28 +450,67 @@ fn read_unknowns(node: &Spanned, extra: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A field or value of an older API version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyField {
+    /// What changed, in words.
+    pub message: String,
+    /// Where it is.
+    pub pointer: String,
+    /// Its current spelling, when the change is a mere rename.
+    pub current: Option<CurrentSpelling>,
+}
+
+/// The current API's spelling of a legacy field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CurrentSpelling {
+    /// The member is now called `new`.
+    Name {
+        /// As written.
+        old: String,
+        /// Now.
+        new: String,
+    },
+    /// The value is now `new`.
+    Value {
+        /// As written.
+        old: String,
+        /// Now.
+        new: String,
+    },
+}
+
 /// Fields of older API versions, kept so checks can say what changed instead of guessing.
 fn legacy(pool: &mut PoolDefinition, body: &Spanned) {
     if let Some(m) = body.get("maxTasksPerNode") {
-        pool.legacy_fields.push(Field {
-            value: "`maxTasksPerNode` is `taskSlotsPerNode` since API 2020-09-01.12.0".into(),
+        pool.legacy_fields.push(LegacyField {
+            message: "`maxTasksPerNode` is `taskSlotsPerNode` since API 2020-09-01.12.0".into(),
             pointer: m.origin.clone(),
+            current: Some(CurrentSpelling::Name {
+                old: "maxTasksPerNode".into(),
+                new: "taskSlotsPerNode".into(),
+            }),
         });
     }
     if let Some(kind) = pool.container.as_ref().and_then(|c| c.kind.as_ref())
         && kind.value.eq_ignore_ascii_case("docker")
     {
-        pool.legacy_fields.push(Field {
-            value: "container type `docker` is `dockerCompatible` in current API versions".into(),
+        pool.legacy_fields.push(LegacyField {
+            message: "container type `docker` is `dockerCompatible` in current API versions".into(),
             pointer: kind.pointer.clone(),
+            current: Some(CurrentSpelling::Value {
+                old: kind.value.clone(),
+                new: "dockerCompatible".into(),
+            }),
         });
     }
     if body.get("cloudServiceConfiguration").is_some() {
-        pool.legacy_fields.push(Field {
-            value:
+        pool.legacy_fields.push(LegacyField {
+            message:
                 "`cloudServiceConfiguration` pools were retired in 2024 and cannot run containers"
                     .into(),
             pointer: push_token(&body.origin, "cloudServiceConfiguration"),
+            current: None,
         });
     }
 }

@@ -30,6 +30,20 @@ pub struct RuleDoc {
     /// Sources for the facts the rule relies on.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Whether `check --fix` applies the fix: `safe` (it keeps what the user meant) or `unsafe`
+    /// (it changes behaviour; `--unsafe-fixes`). Absent: the fix is not mechanical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autofix: Option<Autofix>,
+}
+
+/// How a rule's fix is applied by `check --fix`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Autofix {
+    /// With `--fix`.
+    Safe,
+    /// With `--fix --unsafe-fixes`.
+    Unsafe,
 }
 
 /// Every rule in the catalog, sorted by id.

@@ -86,6 +86,62 @@ pub struct Finding {
     /// whoever knows where the task is.
     #[serde(skip)]
     pub field: Option<TaskField>,
+    /// The change to the file, at [`Finding::location`], that applies the fix, when it is
+    /// mechanical (`check --fix`).
+    #[serde(skip)]
+    pub edit: Option<Edit>,
+}
+
+/// A fix as a change to the user's file at the finding's location (ruff's `Fix`): applied only
+/// while the file still holds what the rule saw there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// What changes.
+    pub change: Change,
+    /// Whether the change keeps what the user meant (`--fix`), or changes behaviour and needs
+    /// `--unsafe-fixes`.
+    pub safe: bool,
+}
+
+/// The change an [`Edit`] makes at its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The string value there becomes `to`, if it is still `from`.
+    ReplaceString {
+        /// The value the rule saw.
+        from: String,
+        /// The value that fixes it.
+        to: String,
+    },
+    /// The member there is renamed, if it is still called `from`.
+    RenameMember {
+        /// The name the rule saw.
+        from: String,
+        /// The current name.
+        to: String,
+    },
+    /// The object there gets a string member `name`, if it has none.
+    InsertMember {
+        /// The member's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+}
+
+impl Edit {
+    /// A fix that keeps what the user meant.
+    pub fn safe(change: Change) -> Edit {
+        Edit { change, safe: true }
+    }
+
+    /// A fix that changes behaviour: applied only with `--unsafe-fixes`.
+    pub fn unsafe_(change: Change) -> Edit {
+        Edit {
+            change,
+            safe: false,
+        }
+    }
 }
 
 impl Finding {
@@ -106,6 +162,7 @@ impl Finding {
             fix: None,
             location: None,
             field: None,
+            edit: None,
         }
     }
 
@@ -128,6 +185,17 @@ impl Finding {
     /// Adds the case-specific fix.
     pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    /// Adds the change that applies the fix; the rule's catalog entry says it is fixable.
+    pub fn with_edit(mut self, edit: Edit) -> Self {
+        debug_assert!(
+            crate::rule_doc(&self.name).is_some_and(|d| d.autofix.is_some()),
+            "{} gives an edit but its catalog entry has no `autofix`",
+            self.name
+        );
+        self.edit = Some(edit);
         self
     }
 

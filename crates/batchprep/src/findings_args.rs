@@ -118,6 +118,16 @@ impl FindingsArgs {
 
     /// Renders an already-built report (the `--output` files, then stdout) and returns the exit code.
     pub fn emit(&self, report: &Report, extra: &Extra) -> anyhow::Result<ExitCode> {
+        self.emit_to(report, extra, true)
+    }
+
+    /// [`FindingsArgs::emit`], with stdout left to the caller (`check --diff` prints the diff there).
+    pub fn emit_to(
+        &self,
+        report: &Report,
+        extra: &Extra,
+        stdout: bool,
+    ) -> anyhow::Result<ExitCode> {
         // What could not be checked goes to stderr in every format, so a CI log always says why.
         for e in &extra.errors {
             eprintln!("error: {e}");
@@ -136,6 +146,9 @@ impl FindingsArgs {
         };
         for output in &self.outputs {
             write_output(output, report, extra, &options)?;
+        }
+        if !stdout {
+            return Ok(code);
         }
         options.color = self.color.for_stdout();
         let mut out = std::io::stdout().lock();

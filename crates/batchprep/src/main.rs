@@ -7,6 +7,7 @@ mod cmd;
 mod completions;
 mod config;
 mod findings_args;
+mod fix_args;
 mod image_open;
 mod input;
 mod manpage;

@@ -115,6 +115,8 @@ pub struct PoolFile {
     pub pools: Vec<PoolDefinition>,
     /// Where each pointer of the pools is.
     pub locations: SourceIndex,
+    /// The text of a pool JSON file, as read (for `check --fix`, which edits what was checked).
+    pub json_text: Option<String>,
 }
 
 /// Why a pool file could not be read. Each message is one line naming what was wrong.
@@ -193,6 +195,7 @@ pub fn read_pool_file(path: &Path, bytes: &[u8]) -> Result<PoolFile, PoolFileErr
         kind,
         pools,
         locations,
+        json_text: (kind == PoolKind::Json).then(|| text.to_owned()),
     })
 }
 

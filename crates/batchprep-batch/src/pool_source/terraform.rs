@@ -69,6 +69,7 @@ pub(super) fn read_dir(dir: &Path) -> Result<PoolFile, PoolFileError> {
         kind: PoolKind::Terraform,
         pools,
         locations,
+        json_text: None,
     })
 }
 

@@ -9,6 +9,8 @@ use super::TaskError;
 /// The parsed `containerRunOptions` of a task.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
+    /// The text as given.
+    pub text: String,
     /// The words as given, split like a shell without expansion.
     pub words: Vec<String>,
     /// `--workdir` / `-w`: the container working directory.
@@ -99,6 +101,7 @@ impl RunOptions {
         let words =
             shlex::split(text).ok_or_else(|| TaskError::RunOptionsQuoting(text.to_owned()))?;
         let mut opts = RunOptions {
+            text: text.to_owned(),
             words: words.clone(),
             ..RunOptions::default()
         };
@@ -146,6 +149,29 @@ impl RunOptions {
     /// Whether no run options were given.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+
+    /// The text with every use of the known flag `long` (and its value) taken out, the other words
+    /// kept in order: the fix for a flag Batch sets itself.
+    pub fn without(&self, long: &str) -> String {
+        let mut kept: Vec<&str> = Vec::new();
+        let mut words = self.words.iter();
+        while let Some(word) = words.next() {
+            match classify(word) {
+                Some((known, inline)) if known.long == long => {
+                    if known.value && inline.is_none() {
+                        words.next();
+                    }
+                }
+                _ => kept.push(word),
+            }
+        }
+        // Unchanged words keep their spelling when nothing needed quoting.
+        if kept.iter().all(|w| quote_words(&[w]) == *w) {
+            kept.join(" ")
+        } else {
+            quote_words(&kept)
+        }
     }
 }
 
@@ -199,6 +225,20 @@ fn quote_word(w: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_takes_a_flag_and_its_value_out() {
+        let o =
+            RunOptions::parse("--rm --gpus all -v /d:/d --gpus=1 --rm=true --shm-size 1g").unwrap();
+        assert_eq!(o.without("gpus"), "--rm -v /d:/d --rm=true --shm-size 1g");
+        assert_eq!(
+            o.without("rm"),
+            "--gpus all -v /d:/d --gpus=1 --shm-size 1g"
+        );
+        let quoted = RunOptions::parse("-e 'A=b c' --rm").unwrap();
+        assert_eq!(quoted.without("rm"), "-e 'A=b c'");
+        assert_eq!(RunOptions::parse("--rm").unwrap().without("rm"), "");
+    }
 
     #[test]
     fn understands_the_flags_that_change_what_runs() {

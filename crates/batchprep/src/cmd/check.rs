@@ -13,6 +13,7 @@ use std::{
     rc::Rc,
 };
 
+use crate::fix_args::FixArgs;
 use anyhow::{Context, bail};
 use batchprep_batch::{
     catalog::Date,
@@ -97,6 +98,9 @@ pub struct Args {
     /// Output and policy flags.
     #[command(flatten)]
     pub findings: FindingsArgs,
+    /// Fixing flags.
+    #[command(flatten)]
+    pub fix: FixArgs,
 }
 
 /// A file the user gave, with what findings need to point into it.
@@ -107,6 +111,8 @@ struct SourceFile {
     spec_line: Option<u32>,
     /// Where its reader found each value (any surface, or a Terraform directory).
     places: SourceIndex,
+    /// The text of a JSON file, as read: what `--fix` edits.
+    json_text: Option<String>,
 }
 
 impl SourceFile {
@@ -121,11 +127,13 @@ impl SourceFile {
             crate::input::read(path, "")?
         };
         let read = read_task_file(path, &text, target)?;
+        let json = !batchprep_batch::task_file::is_shipyard_jobs(path, &text);
         Ok((
             SourceFile {
                 display: path.to_path_buf(),
                 spec_line: None,
                 places: read.locations,
+                json_text: json.then_some(text),
             },
             read.tasks,
         ))
@@ -420,15 +428,26 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
 
     let mut json_extra = serde_json::Map::new();
     json_extra.insert("checks".into(), serde_json::Value::Object(checks));
-    args.findings.finish(
-        &config,
-        findings,
-        &Extra {
-            human,
-            json: json_extra,
-            errors,
-        },
-    )
+    let extra = Extra {
+        human,
+        json: json_extra,
+        errors,
+    };
+    let report = args.findings.policy(&config)?.apply(findings);
+    if !args.fix.requested() {
+        return args.findings.emit(&report, &extra);
+    }
+    // The JSON files the findings point into, as they were read.
+    let mut sources: Vec<(PathBuf, String)> = Vec::new();
+    for file in std::iter::once(&pool_file).chain(tasks.iter().map(|t| &*t.place.file)) {
+        if let Some(text) = &file.json_text
+            && !sources.iter().any(|(p, _)| *p == file.display)
+        {
+            sources.push((file.display.clone(), text.clone()));
+        }
+    }
+    let report = args.fix.apply(report, &sources)?;
+    args.findings.emit_to(&report, &extra, !args.fix.diff)
 }
 
 fn read_pools(
@@ -457,6 +476,7 @@ fn read_pools(
             display: spec_path.clone(),
             spec_line: Some(line),
             places: SourceIndex::default(),
+            json_text: None,
         };
         return Ok((file, pools));
     };
@@ -470,6 +490,7 @@ fn read_pools(
         display: path.to_path_buf(),
         spec_line: None,
         places: read.locations,
+        json_text: read.json_text,
     };
     Ok((file, read.pools))
 }

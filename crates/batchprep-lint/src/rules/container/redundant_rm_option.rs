@@ -3,6 +3,7 @@
 use super::ContainerFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule, TaskField},
 };
 
@@ -19,6 +20,10 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             RULE,
             "containerRunOptions has `--rm`; Batch removes the task container itself",
         )
-        .with_fix("remove `--rm` from containerRunOptions"),
+        .with_fix("remove `--rm` from containerRunOptions")
+        .with_edit(Edit::safe(Change::ReplaceString {
+            from: f.task.run_options.text.clone(),
+            to: f.task.run_options.without("rm"),
+        })),
     );
 }

@@ -3,6 +3,7 @@
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -18,7 +19,12 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                 &c.pointer,
                 "`containerConfiguration` has no `type`; the Batch API rejects the pool",
             )
-            .with_fix("add `\"type\": \"dockerCompatible\"` to `containerConfiguration`"),
+            .with_fix("add `\"type\": \"dockerCompatible\"` to `containerConfiguration`")
+            // Safe: the legacy default Batch assumed is Docker.
+            .with_edit(Edit::safe(Change::InsertMember {
+                name: "type".into(),
+                value: "dockerCompatible".into(),
+            })),
         );
     }
 }

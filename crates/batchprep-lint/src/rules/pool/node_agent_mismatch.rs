@@ -3,6 +3,7 @@
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -26,7 +27,11 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             .with_fix(format!(
                 "set `nodeAgentSKUId` to `{}`",
                 image.node_agent_sku_id
-            )),
+            ))
+            .with_edit(Edit::safe(Change::ReplaceString {
+                from: agent.value.clone(),
+                to: image.node_agent_sku_id.clone(),
+            })),
         ),
         Some(_) => {}
         None => {
@@ -44,7 +49,11 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                     .with_fix(format!(
                         "add `\"nodeAgentSKUId\": \"{}\"`",
                         image.node_agent_sku_id
-                    )),
+                    ))
+                    .with_edit(Edit::safe(Change::InsertMember {
+                        name: "nodeAgentSKUId".into(),
+                        value: image.node_agent_sku_id.clone(),
+                    })),
                 );
             }
         }

@@ -1,0 +1,227 @@
+//! `check --fix`: the mechanical fixes of findings ([`batchprep_lint::finding::Edit`]) applied to
+//! the user's JSON files (pool JSON, ARM templates, task files) as edits of a concrete syntax tree,
+//! so everything the edit does not touch (formatting, key order, comments in JSONC) stays byte for
+//! byte. An edit applies only while the file still holds what the rule saw at its place; a second
+//! run finds nothing left to change. The crate computes texts and diffs; the binary writes.
+//!
+//! jsonc-parser's CST does the editing (it is made for exactly this, and keeps trivia); what it
+//! does not do is address a node by RFC 6901 pointer, which is written here.
+
+use batchprep_lint::finding::{Change, Edit};
+use jsonc_parser::{
+    ParseOptions,
+    cst::{CstInputValue, CstNode, CstObject, CstRootNode},
+};
+
+/// One file's fixes: its text before and after, and what happened to each edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFix {
+    /// The text as read.
+    pub before: String,
+    /// The text with the applied edits.
+    pub after: String,
+    /// For each edit, in order: applied, or why not (the value is no longer what the rule saw,
+    /// or the place is not a JSON value the change can make).
+    pub outcomes: Vec<Result<(), String>>,
+}
+
+impl FileFix {
+    /// How many edits were applied.
+    pub fn applied(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.is_ok()).count()
+    }
+}
+
+/// Why a file cannot be fixed at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotJson(pub String);
+
+impl std::fmt::Display for NotJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not JSON the fixer can edit: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotJson {}
+
+/// Applies `edits` (pointer into the file, edit) to `text`. Edits at the same place as an earlier
+/// one are applied in turn, each against the text the earlier left.
+pub fn apply(text: &str, edits: &[(&str, &Edit)]) -> Result<FileFix, NotJson> {
+    let root =
+        CstRootNode::parse(text, &ParseOptions::default()).map_err(|e| NotJson(e.to_string()))?;
+    let outcomes = edits
+        .iter()
+        .map(|(pointer, edit)| apply_one(&root, pointer, &edit.change))
+        .collect();
+    Ok(FileFix {
+        before: text.to_owned(),
+        after: root.to_string(),
+        outcomes,
+    })
+}
+
+/// A unified diff of the fix, with `name` as both file names (`a/` and `b/` as git writes them).
+pub fn unified_diff(name: &str, fix: &FileFix) -> String {
+    let name = name.trim_start_matches('/');
+    similar::TextDiff::from_lines(&fix.before, &fix.after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), String> {
+    match change {
+        Change::ReplaceString { from, to } => {
+            let node = find(root, pointer).ok_or("no value there")?;
+            let lit = node.as_string_lit().ok_or("not a string")?;
+            let now = lit.decoded_value().map_err(|_| "not a valid string")?;
+            if now != *from {
+                return Err(format!("the value is no longer `{from}`"));
+            }
+            lit.set_raw_value(quoted(to));
+            Ok(())
+        }
+        Change::RenameMember { from, to } => {
+            let (parent, name) = split_last(pointer).ok_or("not a member")?;
+            if name != *from {
+                return Err(format!("the member is not `{from}`"));
+            }
+            let object = find(root, parent)
+                .and_then(|n| n.as_object())
+                .ok_or("not in an object")?;
+            if object.get(to).is_some() {
+                return Err(format!("`{to}` is already there"));
+            }
+            let prop = object
+                .get(from)
+                .ok_or_else(|| format!("no `{from}` there"))?;
+            let key = prop
+                .name()
+                .and_then(|n| n.as_string_lit())
+                .ok_or("the name is not a string")?;
+            key.set_raw_value(quoted(to));
+            Ok(())
+        }
+        Change::InsertMember { name, value } => {
+            let object: CstObject = find(root, pointer)
+                .and_then(|n| n.as_object())
+                .ok_or("not an object")?;
+            if object.get(name).is_some() {
+                return Err(format!("`{name}` is already there"));
+            }
+            object.append(name, CstInputValue::String(value.clone()));
+            Ok(())
+        }
+    }
+}
+
+/// A JSON string literal for `s`.
+fn quoted(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// The node at RFC 6901 `pointer`.
+fn find(root: &CstRootNode, pointer: &str) -> Option<CstNode> {
+    let mut node = root.value()?;
+    if pointer.is_empty() {
+        return Some(node);
+    }
+    for token in pointer.strip_prefix('/')?.split('/') {
+        let token = unescape(token);
+        node = if let Some(object) = node.as_object() {
+            object.get(&token)?.value()?
+        } else if let Some(array) = node.as_array() {
+            let i: usize = token.parse().ok()?;
+            array.elements().into_iter().nth(i)?
+        } else {
+            return None;
+        };
+    }
+    Some(node)
+}
+
+/// `pointer` as its parent's pointer and its last token, unescaped.
+fn split_last(pointer: &str) -> Option<(&str, String)> {
+    let i = pointer.rfind('/')?;
+    Some((&pointer[..i], unescape(&pointer[i + 1..])))
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replace(from: &str, to: &str) -> Edit {
+        Edit::safe(Change::ReplaceString {
+            from: from.into(),
+            to: to.into(),
+        })
+    }
+
+    #[test]
+    fn edits_keep_everything_else_byte_for_byte() {
+        let text = "{\n  // the pool\n  \"maxTasksPerNode\": 4,\n  \"vm\":   {\"agent\": \"batch.node.ubuntu 20.04\", \"x\" : [1,2]},\n  \"cc\": {}\n}\n";
+        let rename = Edit::safe(Change::RenameMember {
+            from: "maxTasksPerNode".into(),
+            to: "taskSlotsPerNode".into(),
+        });
+        let agent = replace("batch.node.ubuntu 20.04", "batch.node.ubuntu 24.04");
+        let insert = Edit::safe(Change::InsertMember {
+            name: "type".into(),
+            value: "dockerCompatible".into(),
+        });
+        let fix = apply(
+            text,
+            &[
+                ("/maxTasksPerNode", &rename),
+                ("/vm/agent", &agent),
+                ("/cc", &insert),
+            ],
+        )
+        .unwrap();
+        assert_eq!(fix.applied(), 3, "{:?}", fix.outcomes);
+        assert_eq!(
+            fix.after,
+            "{\n  // the pool\n  \"taskSlotsPerNode\": 4,\n  \"vm\":   {\"agent\": \"batch.node.ubuntu 24.04\", \"x\" : [1,2]},\n  \"cc\": {\n    \"type\": \"dockerCompatible\"\n  }\n}\n"
+        );
+        // Idempotent: the same edits find nothing left to do.
+        let again = apply(
+            &fix.after,
+            &[
+                ("/maxTasksPerNode", &rename),
+                ("/vm/agent", &agent),
+                ("/cc", &insert),
+            ],
+        )
+        .unwrap();
+        assert_eq!(again.after, fix.after);
+        assert_eq!(
+            again.outcomes,
+            vec![
+                Err("`taskSlotsPerNode` is already there".into()),
+                Err("the value is no longer `batch.node.ubuntu 20.04`".into()),
+                Err("`type` is already there".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn minified_json_stays_minified_and_escapes_are_pointers() {
+        let text = r#"{"a/b":[{"o":"--rm -v /d:/d"}]}"#;
+        let fix = apply(
+            text,
+            &[("/a~1b/0/o", &replace("--rm -v /d:/d", "-v /d:/d"))],
+        )
+        .unwrap();
+        assert_eq!(fix.after, r#"{"a/b":[{"o":"-v /d:/d"}]}"#);
+        assert_eq!(
+            unified_diff("pool.json", &fix),
+            "--- a/pool.json\n+++ b/pool.json\n@@ -1 +1 @@\n-{\"a/b\":[{\"o\":\"--rm -v /d:/d\"}]}\n\\ No newline at end of file\n+{\"a/b\":[{\"o\":\"-v /d:/d\"}]}\n\\ No newline at end of file\n"
+        );
+        assert!(apply("not json", &[]).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! `check --fix`, `--unsafe-fixes` and `--diff`: the findings' edits applied to the JSON files they
+//! point into. A file is written atomically, and only if it still holds the text the checks read;
+//! the report then counts what remains, so the exit code says whether anything is left to do.
+
+use std::{io::Write as _, path::PathBuf};
+
+use anyhow::Context;
+use batchprep_lint::{Finding, Report, finding::Edit};
+
+/// The fixing flags.
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = "Fixing")]
+pub struct FixArgs {
+    /// Apply the safe fixes to the pool and task files in place (JSON, ARM templates, task JSON).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff: also the fixes that change behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of writing them, and the report only to --output.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+impl FixArgs {
+    /// Whether fixing was asked for.
+    pub fn requested(&self) -> bool {
+        self.fix || self.diff
+    }
+
+    /// Applies the edits of `report`'s findings to `sources` (path, text as read); returns the
+    /// report of what remains.
+    pub fn apply(&self, report: Report, sources: &[(PathBuf, String)]) -> anyhow::Result<Report> {
+        let wanted = |e: &Edit| e.safe || self.unsafe_fixes;
+        let mut fixed = vec![false; report.findings.len()];
+        let mut diff = String::new();
+        let mut files_changed = 0;
+        for (path, text) in sources {
+            let mine: Vec<(usize, &str, &Edit)> = report
+                .findings
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    let (edit, at) = (f.edit.as_ref()?, f.location.as_ref()?);
+                    (at.file == *path && wanted(edit)).then_some((i, at.pointer.as_str(), edit))
+                })
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let edits: Vec<(&str, &Edit)> = mine.iter().map(|(_, p, e)| (*p, *e)).collect();
+            let fix = batchprep_fix::apply(text, &edits)
+                .with_context(|| format!("--fix: {}", path.display()))?;
+            if fix.after == fix.before {
+                continue;
+            }
+            if self.diff {
+                diff.push_str(&batchprep_fix::unified_diff(
+                    &path.display().to_string(),
+                    &fix,
+                ));
+            } else {
+                // Someone (an editor, another run) changed the file since it was checked.
+                let now = crate::input::read(path, "")?;
+                if now != fix.before {
+                    eprintln!(
+                        "warning: {} changed since it was checked; not fixed",
+                        path.display()
+                    );
+                    continue;
+                }
+                crate::output_file::write_atomically(path, fix.after.as_bytes())?;
+            }
+            files_changed += 1;
+            for ((i, ..), outcome) in mine.iter().zip(&fix.outcomes) {
+                fixed[*i] = outcome.is_ok();
+            }
+        }
+        let count = fixed.iter().filter(|f| **f).count();
+        let suppressed = report.summary.suppressed;
+        let remaining: Vec<Finding> = report
+            .findings
+            .into_iter()
+            .zip(fixed)
+            .filter_map(|(f, fixed)| (!fixed).then_some(f))
+            .collect();
+        if self.diff {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(diff.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+            eprintln!(
+                "would fix {count} finding(s) in {files_changed} file(s); {} remain",
+                remaining.len()
+            );
+        } else {
+            eprintln!(
+                "fixed {count} finding(s) in {files_changed} file(s); {} remain",
+                remaining.len()
+            );
+        }
+        Ok(Report::new(remaining, suppressed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use batchprep_lint::{
+        Location, Severity,
+        finding::{Change, Edit},
+    };
+
+    use super::*;
+
+    #[test]
+    fn a_file_changed_since_it_was_checked_is_not_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("task.json");
+        let checked = r#"{"containerSettings": {"containerRunOptions": "--rm"}}"#;
+        // Edited by someone else after the checks read it.
+        let now = r#"{"containerSettings": {"containerRunOptions": "--rm"}, "id": "x"}"#;
+        std::fs::write(&path, now).unwrap();
+        let finding = Finding {
+            name: "redundant-rm-option".into(),
+            id: "BP112".into(),
+            severity: Severity::Note,
+            subject: "task x".into(),
+            message: "m".into(),
+            fix: None,
+            location: Some(Location {
+                file: path.clone(),
+                pointer: "/containerSettings/containerRunOptions".into(),
+                line: 1,
+                column: 1,
+            }),
+            field: None,
+            edit: Some(Edit::safe(Change::ReplaceString {
+                from: "--rm".into(),
+                to: String::new(),
+            })),
+        };
+        let args = FixArgs {
+            fix: true,
+            ..FixArgs::default()
+        };
+        let report = Report::new(vec![finding.clone()], 0);
+        let left = args
+            .apply(report.clone(), &[(path.clone(), checked.to_owned())])
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), now);
+        assert_eq!(left.findings, vec![finding]);
+        // As read, the same file is fixed.
+        std::fs::write(&path, checked).unwrap();
+        let left = args
+            .apply(report, &[(path.clone(), checked.to_owned())])
+            .unwrap();
+        assert!(left.findings.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            r#"{"containerSettings": {"containerRunOptions": ""}}"#
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! `check --fix` and `--diff` on the user's files: the exact diff, the file after, formatting kept
+//! on pretty-printed and minified JSON and on an ARM template, idempotence, `check` clean of the
+//! fixed rules afterwards, and the fixed REST body valid against the official Batch schema.
+
+use std::{fs, path::Path, process::Command};
+
+use serde_json::Value;
+
+use batchprep_testkit::repo_root as root;
+
+fn batchprep(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_batchprep"))
+        .args(args)
+        .current_dir(dir)
+        .env("BATCHPREP_TODAY", "2026-11-28")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A copy of the fixtures, to fix.
+fn fixtures() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["pool.json", "tasks.json", "azuredeploy.json"] {
+        fs::copy(root().join("testdata/fix").join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+/// The rule names of a `check --format json` run.
+fn rules(dir: &Path, args: &[&str]) -> Vec<String> {
+    let out = batchprep(
+        dir,
+        &[&["check", "--offline", "--format", "json"], args].concat(),
+    );
+    let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const FIXED: [&str; 4] = [
+    "legacy-pool-field",
+    "node-agent-mismatch",
+    "container-type-missing",
+    "redundant-rm-option",
+];
+
+#[test]
+fn diff_shows_and_fix_writes_the_same_minimal_edits() {
+    let dir = fixtures();
+    let d = dir.path();
+    let before = rules(d, &["pool.json", "--task", "tasks.json"]);
+    for rule in FIXED {
+        assert!(before.iter().any(|r| r == rule), "{rule}: {before:?}");
+    }
+    let pool_before = fs::read_to_string(d.join("pool.json")).unwrap();
+
+    let out = batchprep(
+        d,
+        &[
+            "check",
+            "--offline",
+            "pool.json",
+            "--task",
+            "tasks.json",
+            "--diff",
+        ],
+    );
+    assert_eq!(
+        text(&out.stdout),
+        r#"--- a/pool.json
++++ b/pool.json
+@@ -1,7 +1,7 @@
+ {
+   "id": "render",
+   "vmSize": "Standard_D4s_v5",
+-  "maxTasksPerNode": 2,
++  "taskSlotsPerNode": 2,
+   "virtualMachineConfiguration": {
+     "imageReference": {
+       "publisher": "microsoft-dsvm",
+@@ -9,9 +9,10 @@
+       "sku": "2404",
+       "version": "latest"
+     },
+-    "nodeAgentSKUId": "batch.node.ubuntu 22.04",
++    "nodeAgentSKUId": "batch.node.ubuntu 24.04",
+     "containerConfiguration": {
+-      "containerImageNames": ["docker.io/library/busybox:1.36"]
++      "containerImageNames": ["docker.io/library/busybox:1.36"],
++      "type": "dockerCompatible"
+     }
+   },
+   "targetDedicatedNodes": 1
+--- a/tasks.json
++++ b/tasks.json
+@@ -1 +1 @@
+-[{"id":"render-1","commandLine":"echo hi","containerSettings":{"imageName":"docker.io/library/busybox:1.36","containerRunOptions":"--rm --shm-size 1g"}},{"id":"render-2","commandLine":"echo hi","containerSettings":{"imageName":"docker.io/library/busybox:1.36","containerRunOptions":"--shm-size 1g --rm=true"}}]
+\ No newline at end of file
++[{"id":"render-1","commandLine":"echo hi","containerSettings":{"imageName":"docker.io/library/busybox:1.36","containerRunOptions":"--shm-size 1g"}},{"id":"render-2","commandLine":"echo hi","containerSettings":{"imageName":"docker.io/library/busybox:1.36","containerRunOptions":"--shm-size 1g"}}]
+\ No newline at end of file
+"#
+    );
+    assert!(
+        text(&out.stderr).ends_with("would fix 5 finding(s) in 2 file(s); 3 remain\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    // --diff writes nothing.
+    assert_eq!(
+        fs::read_to_string(d.join("pool.json")).unwrap(),
+        pool_before
+    );
+
+    let out = batchprep(
+        d,
+        &[
+            "check",
+            "--offline",
+            "pool.json",
+            "--task",
+            "tasks.json",
+            "--fix",
+            "-q",
+        ],
+    );
+    // What remains decides the exit code: warnings and notes only.
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 5 finding(s) in 2 file(s); 3 remain\n"
+    );
+    let pool_after = fs::read_to_string(d.join("pool.json")).unwrap();
+    assert_eq!(
+        pool_after,
+        pool_before
+            .replace("\"maxTasksPerNode\"", "\"taskSlotsPerNode\"")
+            .replace("ubuntu 22.04", "ubuntu 24.04")
+            .replace(
+                "[\"docker.io/library/busybox:1.36\"]\n",
+                "[\"docker.io/library/busybox:1.36\"],\n      \"type\": \"dockerCompatible\"\n"
+            )
+    );
+    let after = rules(d, &["pool.json", "--task", "tasks.json"]);
+    for rule in FIXED {
+        assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
+    }
+
+    // A second --fix changes nothing.
+    let tasks_after = fs::read(d.join("tasks.json")).unwrap();
+    let out = batchprep(
+        d,
+        &[
+            "check",
+            "--offline",
+            "pool.json",
+            "--task",
+            "tasks.json",
+            "--fix",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 0 finding(s) in 0 file(s); 3 remain\n"
+    );
+    assert_eq!(fs::read_to_string(d.join("pool.json")).unwrap(), pool_after);
+    assert_eq!(fs::read(d.join("tasks.json")).unwrap(), tasks_after);
+
+    // The fixed body is a valid BatchPoolCreateOptions, unknown members refused.
+    let swagger: Value = serde_json::from_str(
+        &fs::read_to_string(root().join("../shared/reference/batch-service-2026-10-01.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut definitions = swagger["definitions"].clone();
+    for def in definitions.as_object_mut().unwrap().values_mut() {
+        let obj = def.as_object_mut().unwrap();
+        if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
+            obj.insert("additionalProperties".into(), Value::Bool(false));
+        }
+    }
+    let schema = serde_json::json!({
+        "definitions": definitions,
+        "allOf": [{"$ref": "#/definitions/BatchPoolCreateOptions"}],
+    });
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors = |body: &str| -> Vec<String> {
+        let body: Value = serde_json::from_str(body).unwrap();
+        validator
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect()
+    };
+    assert_eq!(errors(&pool_after), Vec::<String>::new());
+    assert!(
+        !errors(&pool_before).is_empty(),
+        "the legacy member is refused before the fix"
+    );
+}
+
+#[test]
+fn an_arm_template_keeps_its_expressions_and_gets_its_defaults_fixed() {
+    let dir = fixtures();
+    let d = dir.path();
+    let before = fs::read_to_string(d.join("azuredeploy.json")).unwrap();
+    let out = batchprep(
+        d,
+        &["check", "--offline", "azuredeploy.json", "--fix", "-q"],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 2 finding(s) in 1 file(s); 4 remain\n"
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("azuredeploy.json")).unwrap(),
+        before
+            .replace(
+                "\"defaultValue\": \"batch.node.ubuntu 20.04\"",
+                "\"defaultValue\": \"batch.node.ubuntu 24.04\""
+            )
+            .replace("\"type\": \"Docker\"", "\"type\": \"dockerCompatible\"")
+    );
+    assert!(
+        !rules(d, &["azuredeploy.json"])
+            .iter()
+            .any(|r| r == "node-agent-mismatch" || r == "legacy-pool-field")
+    );
+}
+
+#[test]
+fn files_that_are_not_json_are_left_alone() {
+    // A Shipyard pool's findings point into YAML: nothing is written, the findings remain.
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("testdata/pool-sources/shipyard");
+    for f in ["pool.yaml", "config.yaml", "credentials.yaml", "jobs.yaml"] {
+        fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let before = fs::read_to_string(dir.path().join("jobs.yaml")).unwrap();
+    let out = batchprep(
+        dir.path(),
+        &[
+            "check",
+            "--offline",
+            "pool.yaml",
+            "--task",
+            "jobs.yaml",
+            "--fix",
+            "-q",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("fixed 0 finding(s) in 0 file(s); "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("jobs.yaml")).unwrap(),
+        before
+    );
+}
