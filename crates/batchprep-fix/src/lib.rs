@@ -7,6 +7,7 @@
 //! jsonc-parser's CST does the editing (it is made for exactly this, and keeps trivia); what it
 //! does not do is address a node by RFC 6901 pointer, which is written here.
 
+use batchprep_batch::task::RunOptions;
 use batchprep_lint::finding::{Change, Edit};
 use jsonc_parser::{
     ParseOptions,
@@ -73,13 +74,66 @@ pub fn unified_diff(name: &str, fix: &FileFix) -> String {
 fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), String> {
     match change {
         Change::ReplaceString { from, to } => {
-            let node = find(root, pointer).ok_or("no value there")?;
+            let Some(node) = find(root, pointer) else {
+                // An absent member reads as empty: add it.
+                if !from.is_empty() {
+                    return Err("no value there".into());
+                }
+                return insert_into_parent(root, pointer, CstInputValue::String(to.clone()));
+            };
             let lit = node.as_string_lit().ok_or("not a string")?;
             let now = lit.decoded_value().map_err(|_| "not a valid string")?;
             if now != *from {
                 return Err(format!("the value is no longer `{from}`"));
             }
             lit.set_raw_value(quoted(to));
+            Ok(())
+        }
+        Change::RunOptions { remove, append } => {
+            let node = find(root, pointer);
+            let lit = match &node {
+                Some(n) => Some(n.as_string_lit().ok_or("not a string")?),
+                None => None,
+            };
+            let now = match &lit {
+                Some(l) => l.decoded_value().map_err(|_| "not a valid string")?,
+                None => String::new(),
+            };
+            // Options the node agent could not read (a template expression) are left alone.
+            let options = RunOptions::parse(&now).map_err(|e| e.to_string())?;
+            let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+            let append: Vec<String> = append
+                .iter()
+                .filter(|w| !options.words.contains(w))
+                .cloned()
+                .collect();
+            let to = options.edited(&remove, &append);
+            if to == now {
+                return Err("nothing left to change".into());
+            }
+            match lit {
+                Some(l) => {
+                    l.set_raw_value(quoted(&to));
+                    Ok(())
+                }
+                None => insert_into_parent(root, pointer, CstInputValue::String(to)),
+            }
+        }
+        Change::AppendToArray { value } => {
+            let Some(node) = find(root, pointer) else {
+                let one = CstInputValue::Array(vec![CstInputValue::String(value.clone())]);
+                return insert_into_parent(root, pointer, one);
+            };
+            let array = node.as_array().ok_or("not an array")?;
+            let has = array.elements().iter().any(|e| {
+                e.as_string_lit()
+                    .and_then(|s| s.decoded_value().ok())
+                    .is_some_and(|s| s == *value)
+            });
+            if has {
+                return Err(format!("`{value}` is already there"));
+            }
+            array.append(CstInputValue::String(value.clone()));
             Ok(())
         }
         Change::RenameMember { from, to } => {
@@ -114,6 +168,20 @@ fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), S
             Ok(())
         }
     }
+}
+
+/// Adds the member `pointer` names to its parent object.
+fn insert_into_parent(
+    root: &CstRootNode,
+    pointer: &str,
+    value: CstInputValue,
+) -> Result<(), String> {
+    let (parent, name) = split_last(pointer).ok_or("not a member")?;
+    let object = find(root, parent)
+        .and_then(|n| n.as_object())
+        .ok_or("its parent is not an object")?;
+    object.append(&name, value);
+    Ok(())
 }
 
 /// A JSON string literal for `s`.
@@ -206,6 +274,31 @@ mod tests {
                 Err("the value is no longer `batch.node.ubuntu 20.04`".into()),
                 Err("`type` is already there".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn absent_members_are_added_and_arrays_grow_once() {
+        let text = "{\n  \"cs\": {\n    \"imageName\": \"a\"\n  },\n  \"images\": [\"a\"]\n}\n";
+        let set = replace("", "--workdir /app");
+        let add = Edit::safe(Change::AppendToArray { value: "b".into() });
+        let fix = apply(
+            text,
+            &[
+                ("/cs/containerRunOptions", &set),
+                ("/images", &add),
+                ("/images", &add),
+                ("/more", &add),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            fix.outcomes,
+            vec![Ok(()), Ok(()), Err("`b` is already there".into()), Ok(())]
+        );
+        assert_eq!(
+            fix.after,
+            "{\n  \"cs\": {\n    \"imageName\": \"a\",\n    \"containerRunOptions\": \"--workdir /app\"\n  },\n  \"images\": [\"a\", \"b\"],\n  \"more\": [\"b\"]\n}\n"
         );
     }
 

@@ -92,8 +92,8 @@ pub struct Finding {
     pub edit: Option<Edit>,
 }
 
-/// A fix as a change to the user's file at the finding's location (ruff's `Fix`): applied only
-/// while the file still holds what the rule saw there.
+/// A fix as a change to the user's file (ruff's `Fix`), at the finding's location unless it says
+/// where: applied only while the file still holds what the rule saw there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
     /// What changes.
@@ -101,12 +101,18 @@ pub struct Edit {
     /// Whether the change keeps what the user meant (`--fix`), or changes behaviour and needs
     /// `--unsafe-fixes`.
     pub safe: bool,
+    /// Where, when not at the finding's location (a pool edit for a finding about a task).
+    pub at: Option<Location>,
+    /// For findings about a task: the task field the edit is at, turned into [`Edit::at`] with
+    /// the finding's location.
+    pub field: Option<TaskField>,
 }
 
 /// The change an [`Edit`] makes at its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The string value there becomes `to`, if it is still `from`.
+    /// The string value there becomes `to`, if it is still `from`; an empty `from` also matches
+    /// a member that is absent, which is then added.
     ReplaceString {
         /// The value the rule saw.
         from: String,
@@ -120,6 +126,21 @@ pub enum Change {
         /// The current name.
         to: String,
     },
+    /// The `containerRunOptions` there, as they are when the fix runs (so edits of one task's
+    /// options compose): the known flags `remove` taken out, the words `append` added. An absent
+    /// member reads as empty.
+    RunOptions {
+        /// Long names of known flags to take out (`rm`, `gpus`).
+        remove: Vec<String>,
+        /// Words to add at the end (`--workdir=/app`).
+        append: Vec<String>,
+    },
+    /// The array there gets the string `value` at its end, unless it has it; an absent member
+    /// is added holding just `value`.
+    AppendToArray {
+        /// The element to add.
+        value: String,
+    },
     /// The object there gets a string member `name`, if it has none.
     InsertMember {
         /// The member's name.
@@ -132,15 +153,32 @@ pub enum Change {
 impl Edit {
     /// A fix that keeps what the user meant.
     pub fn safe(change: Change) -> Edit {
-        Edit { change, safe: true }
+        Edit {
+            change,
+            safe: true,
+            at: None,
+            field: None,
+        }
     }
 
     /// A fix that changes behaviour: applied only with `--unsafe-fixes`.
     pub fn unsafe_(change: Change) -> Edit {
         Edit {
-            change,
             safe: false,
+            ..Edit::safe(change)
         }
+    }
+
+    /// The edit goes to `location` instead of the finding's.
+    pub fn at(mut self, location: Location) -> Edit {
+        self.at = Some(location);
+        self
+    }
+
+    /// The edit goes to this field of the task the finding is about.
+    pub fn at_field(mut self, field: TaskField) -> Edit {
+        self.field = Some(field);
+        self
     }
 }
 
@@ -174,10 +212,15 @@ impl Finding {
 
     /// Points a finding about a task into the task's file: at the field it is about, else at the
     /// task. `task` is the task's JSON pointer; `locate` turns a pointer into a [`Location`].
-    pub fn in_task(mut self, task: &str, locate: impl FnOnce(&str) -> Location) -> Self {
+    pub fn in_task(mut self, task: &str, locate: impl Fn(&str) -> Location) -> Self {
         if self.location.is_none() {
             let field = self.field.map_or("", TaskField::pointer);
             self.location = Some(locate(&format!("{task}{field}")));
+        }
+        if let Some(edit) = &mut self.edit
+            && let Some(field) = edit.field.take()
+        {
+            edit.at = Some(locate(&format!("{task}{}", field.pointer())));
         }
         self
     }

@@ -41,7 +41,8 @@ impl FixArgs {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, f)| {
-                    let (edit, at) = (f.edit.as_ref()?, f.location.as_ref()?);
+                    let edit = f.edit.as_ref()?;
+                    let at = edit.at.as_ref().or(f.location.as_ref())?;
                     (at.file == *path && wanted(edit)).then_some((i, at.pointer.as_str(), edit))
                 })
                 .collect();

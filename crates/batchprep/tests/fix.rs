@@ -269,3 +269,59 @@ fn files_that_are_not_json_are_left_alone() {
         before
     );
 }
+
+/// The README example: safe fixes add the task image to the pool's prefetch list and take `--rm`
+/// out; `--unsafe-fixes` also runs the relative ENTRYPOINT in the image WORKDIR. The edits of one
+/// task's run options compose, and `check` afterwards has none of the fixed rules.
+#[test]
+fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = root().join("testdata/example");
+    for f in ["pool.json", "tasks.json", "batchprep.toml"] {
+        fs::copy(example.join(f), dir.path().join(f)).unwrap();
+    }
+    // The local image the example's batchprep.toml names, by absolute path.
+    let config = fs::read_to_string(dir.path().join("batchprep.toml"))
+        .unwrap()
+        .replace(
+            "\"oci:render-image:2.1\"",
+            &format!("\"oci:{}:2.1\"", example.join("render-image").display()),
+        );
+    fs::write(dir.path().join("batchprep.toml"), config).unwrap();
+    let d = dir.path();
+    let args = ["check", "--offline", "pool.json", "--task", "tasks.json"];
+    let safe = batchprep(d, &[&args[..], &["--diff"]].concat());
+    let safe = text(&safe.stdout);
+    assert!(safe.contains("+        \"ubuntu:24.04\"\n"), "{safe}");
+    assert!(safe.contains("-      \"containerRunOptions\": \"--rm --gpus all\"\n+      \"containerRunOptions\": \"--gpus all\"\n"), "{safe}");
+    assert!(!safe.contains("--workdir"), "{safe}");
+    let all = batchprep(d, &[&args[..], &["--diff", "--unsafe-fixes"]].concat());
+    let all = text(&all.stdout);
+    assert!(
+        all.contains("+      \"containerRunOptions\": \"--workdir=/app\"\n"),
+        "{all}"
+    );
+    assert!(
+        all.contains("+      \"containerRunOptions\": \"--gpus all --workdir=/app\"\n"),
+        "{all}"
+    );
+
+    let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 4 finding(s) in 2 file(s); 9 remain\n"
+    );
+    let after = rules(d, &["pool.json", "--task", "tasks.json"]);
+    for rule in [
+        "relative-entrypoint",
+        "task-image-not-prefetched",
+        "redundant-rm-option",
+    ] {
+        assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
+    }
+    let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 0 finding(s) in 0 file(s); 9 remain\n"
+    );
+}

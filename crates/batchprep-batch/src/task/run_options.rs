@@ -9,8 +9,6 @@ use super::TaskError;
 /// The parsed `containerRunOptions` of a task.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
-    /// The text as given.
-    pub text: String,
     /// The words as given, split like a shell without expansion.
     pub words: Vec<String>,
     /// `--workdir` / `-w`: the container working directory.
@@ -101,7 +99,6 @@ impl RunOptions {
         let words =
             shlex::split(text).ok_or_else(|| TaskError::RunOptionsQuoting(text.to_owned()))?;
         let mut opts = RunOptions {
-            text: text.to_owned(),
             words: words.clone(),
             ..RunOptions::default()
         };
@@ -151,14 +148,14 @@ impl RunOptions {
         self.words.is_empty()
     }
 
-    /// The text with every use of the known flag `long` (and its value) taken out, the other words
-    /// kept in order: the fix for a flag Batch sets itself.
-    pub fn without(&self, long: &str) -> String {
+    /// The text with the known flags `remove` (and their values) taken out and the words `append`
+    /// added at the end, the other words kept in order and, when nothing needs quoting, as written.
+    pub fn edited(&self, remove: &[&str], append: &[String]) -> String {
         let mut kept: Vec<&str> = Vec::new();
         let mut words = self.words.iter();
         while let Some(word) = words.next() {
             match classify(word) {
-                Some((known, inline)) if known.long == long => {
+                Some((known, inline)) if remove.contains(&known.long) => {
                     if known.value && inline.is_none() {
                         words.next();
                     }
@@ -166,6 +163,7 @@ impl RunOptions {
                 _ => kept.push(word),
             }
         }
+        kept.extend(append.iter().map(String::as_str));
         // Unchanged words keep their spelling when nothing needed quoting.
         if kept.iter().all(|w| quote_words(&[w]) == *w) {
             kept.join(" ")
@@ -227,17 +225,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn without_takes_a_flag_and_its_value_out() {
+    fn edited_takes_flags_and_their_values_out_and_appends() {
         let o =
             RunOptions::parse("--rm --gpus all -v /d:/d --gpus=1 --rm=true --shm-size 1g").unwrap();
-        assert_eq!(o.without("gpus"), "--rm -v /d:/d --rm=true --shm-size 1g");
         assert_eq!(
-            o.without("rm"),
-            "--gpus all -v /d:/d --gpus=1 --shm-size 1g"
+            o.edited(&["gpus"], &[]),
+            "--rm -v /d:/d --rm=true --shm-size 1g"
+        );
+        assert_eq!(
+            o.edited(&["rm", "gpus"], &["--workdir=/app".into()]),
+            "-v /d:/d --shm-size 1g --workdir=/app"
         );
         let quoted = RunOptions::parse("-e 'A=b c' --rm").unwrap();
-        assert_eq!(quoted.without("rm"), "-e 'A=b c'");
-        assert_eq!(RunOptions::parse("--rm").unwrap().without("rm"), "");
+        assert_eq!(quoted.edited(&["rm"], &[]), "-e 'A=b c'");
+        assert_eq!(RunOptions::parse("--rm").unwrap().edited(&["rm"], &[]), "");
     }
 
     #[test]

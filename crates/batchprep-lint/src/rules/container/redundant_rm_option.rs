@@ -21,9 +21,9 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             "containerRunOptions has `--rm`; Batch removes the task container itself",
         )
         .with_fix("remove `--rm` from containerRunOptions")
-        .with_edit(Edit::safe(Change::ReplaceString {
-            from: f.task.run_options.text.clone(),
-            to: f.task.run_options.without("rm"),
+        .with_edit(Edit::safe(Change::RunOptions {
+            remove: vec!["rm".into()],
+            append: Vec::new(),
         })),
     );
 }

@@ -6,6 +6,7 @@ use batchprep_batch::task::ArgsSource;
 use super::{ContainerFacts, Lookup, Program, join};
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule, TaskField},
 };
 
@@ -56,8 +57,8 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     } else {
         "use the program's absolute path in the image".to_owned()
     };
-    out.push(
-        f.finding(
+    let finding = f
+        .finding(
             RULE,
             format!(
                 "the program `{program}` from {source} is relative to the working directory, which is {}, not the image WORKDIR `{}`{found}",
@@ -65,6 +66,18 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
                 f.run.image_workdir
             ),
         )
-        .with_fix(fix),
-    );
+        .with_fix(fix);
+    // Unsafe: the task then runs in the image WORKDIR, not its own working directory.
+    let options = &f.task.run_options;
+    out.push(if image_has_it && options.workdir.is_none() {
+        finding.with_edit(
+            Edit::unsafe_(Change::RunOptions {
+                remove: Vec::new(),
+                append: vec![format!("--workdir={}", f.run.image_workdir)],
+            })
+            .at_field(TaskField::ContainerRunOptions),
+        )
+    } else {
+        finding
+    });
 }

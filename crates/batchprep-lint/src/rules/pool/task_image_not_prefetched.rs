@@ -6,6 +6,7 @@ use batchprep_oci::Reference;
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -32,7 +33,12 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         out.push(
             Finding::new(RULE, format!("task {}", task.id), format!("`{image}` is not in the pool's `containerImageNames` ({} listed); every node pulls it when the task starts", container.image_names.len()))
                 .at(task.location.clone())
-                .with_fix(format!("add `{}` to `containerImageNames` of pool {}", reference.familiar(), f.pool.display_id())),
+                .with_fix(format!("add `{}` to `containerImageNames` of pool {}", reference.familiar(), f.pool.display_id()))
+                // The pool's list gets the name as the task writes it.
+                .with_edit(
+                    Edit::safe(Change::AppendToArray { value: image.clone() })
+                        .at((f.locate)(&format!("{}/containerImageNames", container.pointer))),
+                ),
         );
     }
 }
