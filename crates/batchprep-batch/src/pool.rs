@@ -115,6 +115,9 @@ pub struct PoolDefinition {
     pub shape: PoolShape,
     /// Pointer of the pool object in the file.
     pub pointer: String,
+    /// Pointer of the object that holds the pool's members (`startTask`, `vmSize`): the pool
+    /// object itself, or an ARM resource's `properties`.
+    pub body_pointer: String,
     /// `id` (for ARM, the last segment of the resource name).
     pub id: Option<Field<String>>,
     /// `vmSize`.
@@ -345,6 +348,7 @@ fn empty(shape: PoolShape, pointer: &str) -> PoolDefinition {
     PoolDefinition {
         shape,
         pointer: pointer.to_owned(),
+        body_pointer: pointer.to_owned(),
         id: None,
         vm_size: None,
         image: None,
@@ -408,6 +412,7 @@ pub(crate) fn arm_shaped(resource: &Spanned, shape: PoolShape) -> PoolDefinition
         pool.unknowns = read_unknowns(resource, &["name"]);
         return pool;
     };
+    pool.body_pointer = props.origin.clone();
     pool.vm_size = string(props.get("vmSize"));
     vm_configuration(
         &mut pool,

@@ -132,15 +132,34 @@ impl StartTask {
     /// directory for debugging. A trailing comment says in words what the script does, for whoever
     /// reads the pool definition.
     pub fn command_line(&self) -> String {
+        format!(
+            "/bin/bash -c '{} && exec /bin/bash {SCRIPT_FILE} # {}'",
+            self.unpack(),
+            self.summary().replace('\'', "")
+        )
+    }
+
+    /// A command line that runs the script, then `existing` (another start task's command line)
+    /// under the same bash: for a pool that has a start task of its own. bash now reads `existing`,
+    /// which Batch ran without a shell, so variables and globs in it expand.
+    pub fn command_line_before(&self, existing: &str) -> String {
+        // Inside the single quotes of `bash -c '...'`.
+        let existing = existing.replace('\'', "'\\''");
+        format!(
+            "/bin/bash -c '{} && /bin/bash {SCRIPT_FILE} && {existing} # {}'",
+            self.unpack(),
+            self.summary().replace('\'', "")
+        )
+    }
+
+    /// The shell words that write the script, gzipped and base64 encoded, to [`SCRIPT_FILE`].
+    fn unpack(&self) -> String {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(self.script().as_bytes())
             .expect("writing to memory cannot fail");
         let encoded = base64::engine::general_purpose::STANDARD
             .encode(gz.finish().expect("writing to memory cannot fail"));
-        format!(
-            "/bin/bash -c 'echo {encoded} | base64 -d | gunzip > {SCRIPT_FILE} && exec /bin/bash {SCRIPT_FILE} # {}'",
-            self.summary().replace('\'', "")
-        )
+        format!("echo {encoded} | base64 -d | gunzip > {SCRIPT_FILE}")
     }
 
     /// What the script does, in one line: `batchprep start task: Docker data-root -> ...; bip ...`.

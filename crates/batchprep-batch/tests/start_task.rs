@@ -107,7 +107,12 @@ impl Node {
     /// Runs `command_line` split like a shell splits it (Batch runs it without a shell), in the
     /// sandbox root as the task's working directory.
     fn run_command_line(&self, t: &StartTask) -> Output {
-        let words = shlex::split(&t.command_line()).unwrap();
+        self.run_line(&t.command_line())
+    }
+
+    /// Runs a command line as Batch does: split like a shell, without one.
+    fn run_line(&self, line: &str) -> Output {
+        let words = shlex::split(line).unwrap();
         let mut cmd = Command::new(&words[0]);
         cmd.args(&words[1..]).current_dir(self.dir.path());
         self.run_command(cmd, &[])
@@ -411,5 +416,28 @@ fn the_command_line_writes_and_runs_the_same_script() {
     assert_eq!(
         read_json(&node.daemon_json())["data-root"],
         node.path("mnt/docker").to_str().unwrap()
+    );
+}
+
+/// `check --fix` merges the script before a pool's own start task: the script runs, then the old
+/// command line (quotes and all) under the same bash; a failing script stops it.
+#[test]
+fn the_merged_command_line_runs_the_script_then_the_pools_own_task() {
+    let node = Node::new();
+    let t = task(DataRootTarget::auto_for(Some(OsFamily::Ubuntu)));
+    let own = "/bin/bash -c 'echo \"it'\"'\"'s the pool task\" > own.txt'";
+    let out = node.run_line(&t.command_line_before(own));
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        read_json(&node.daemon_json())["data-root"],
+        node.path("mnt/docker").to_str().unwrap()
+    );
+    assert_eq!(
+        fs::read_to_string(node.path("own.txt")).unwrap(),
+        "it's the pool task\n"
+    );
+    assert_eq!(
+        StartTask::decode_command_line(&t.command_line_before(own)).as_deref(),
+        Some(t.script().as_str())
     );
 }

@@ -164,7 +164,7 @@ fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), S
             if object.get(name).is_some() {
                 return Err(format!("`{name}` is already there"));
             }
-            object.append(name, CstInputValue::String(value.clone()));
+            object.append(name, input_value(value));
             Ok(())
         }
     }
@@ -182,6 +182,24 @@ fn insert_into_parent(
         .ok_or("its parent is not an object")?;
     object.append(&name, value);
     Ok(())
+}
+
+/// `value` as the CST takes it.
+fn input_value(value: &serde_json::Value) -> CstInputValue {
+    use serde_json::Value;
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(items) => CstInputValue::Array(items.iter().map(input_value).collect()),
+        Value::Object(members) => CstInputValue::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone(), input_value(v)))
+                .collect(),
+        ),
+    }
 }
 
 /// A JSON string literal for `s`.

@@ -86,10 +86,10 @@ pub struct Finding {
     /// whoever knows where the task is.
     #[serde(skip)]
     pub field: Option<TaskField>,
-    /// The change to the file, at [`Finding::location`], that applies the fix, when it is
-    /// mechanical (`check --fix`).
+    /// The changes to the files that apply the fix, when it is mechanical (`check --fix`); the
+    /// finding is fixed when all of them apply.
     #[serde(skip)]
-    pub edit: Option<Edit>,
+    pub edits: Vec<Edit>,
 }
 
 /// A fix as a change to the user's file (ruff's `Fix`), at the finding's location unless it says
@@ -141,12 +141,12 @@ pub enum Change {
         /// The element to add.
         value: String,
     },
-    /// The object there gets a string member `name`, if it has none.
+    /// The object there gets a member `name`, if it has none.
     InsertMember {
         /// The member's name.
         name: String,
         /// Its value.
-        value: String,
+        value: serde_json::Value,
     },
 }
 
@@ -200,7 +200,7 @@ impl Finding {
             fix: None,
             location: None,
             field: None,
-            edit: None,
+            edits: Vec::new(),
         }
     }
 
@@ -217,10 +217,10 @@ impl Finding {
             let field = self.field.map_or("", TaskField::pointer);
             self.location = Some(locate(&format!("{task}{field}")));
         }
-        if let Some(edit) = &mut self.edit
-            && let Some(field) = edit.field.take()
-        {
-            edit.at = Some(locate(&format!("{task}{}", field.pointer())));
+        for edit in &mut self.edits {
+            if let Some(field) = edit.field.take() {
+                edit.at = Some(locate(&format!("{task}{}", field.pointer())));
+            }
         }
         self
     }
@@ -238,7 +238,7 @@ impl Finding {
             "{} gives an edit but its catalog entry has no `autofix`",
             self.name
         );
-        self.edit = Some(edit);
+        self.edits.push(edit);
         self
     }
 

@@ -32,7 +32,13 @@ impl FixArgs {
     /// report of what remains.
     pub fn apply(&self, report: Report, sources: &[(PathBuf, String)]) -> anyhow::Result<Report> {
         let wanted = |e: &Edit| e.safe || self.unsafe_fixes;
-        let mut fixed = vec![false; report.findings.len()];
+        // Per finding: how many of its edits are wanted, and how many applied.
+        let wanted_count: Vec<usize> = report
+            .findings
+            .iter()
+            .map(|f| f.edits.iter().filter(|e| wanted(e)).count())
+            .collect();
+        let mut applied = vec![0usize; report.findings.len()];
         let mut diff = String::new();
         let mut files_changed = 0;
         for (path, text) in sources {
@@ -40,10 +46,11 @@ impl FixArgs {
                 .findings
                 .iter()
                 .enumerate()
-                .filter_map(|(i, f)| {
-                    let edit = f.edit.as_ref()?;
-                    let at = edit.at.as_ref().or(f.location.as_ref())?;
-                    (at.file == *path && wanted(edit)).then_some((i, at.pointer.as_str(), edit))
+                .flat_map(|(i, f)| {
+                    f.edits.iter().filter_map(move |edit| {
+                        let at = edit.at.as_ref().or(f.location.as_ref())?;
+                        (at.file == *path && wanted(edit)).then_some((i, at.pointer.as_str(), edit))
+                    })
                 })
                 .collect();
             if mine.is_empty() {
@@ -74,9 +81,14 @@ impl FixArgs {
             }
             files_changed += 1;
             for ((i, ..), outcome) in mine.iter().zip(&fix.outcomes) {
-                fixed[*i] = outcome.is_ok();
+                applied[*i] += usize::from(outcome.is_ok());
             }
         }
+        let fixed: Vec<bool> = wanted_count
+            .iter()
+            .zip(&applied)
+            .map(|(w, a)| *w > 0 && a == w)
+            .collect();
         let count = fixed.iter().filter(|f| **f).count();
         let suppressed = report.summary.suppressed;
         let remaining: Vec<Finding> = report
@@ -136,10 +148,10 @@ mod tests {
                 column: 1,
             }),
             field: None,
-            edit: Some(Edit::safe(Change::ReplaceString {
+            edits: vec![Edit::safe(Change::ReplaceString {
                 from: "--rm".into(),
                 to: String::new(),
-            })),
+            })],
         };
         let args = FixArgs {
             fix: true,

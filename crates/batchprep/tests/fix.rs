@@ -47,11 +47,12 @@ fn rules(dir: &Path, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-const FIXED: [&str; 4] = [
+const FIXED: [&str; 5] = [
     "legacy-pool-field",
     "node-agent-mismatch",
     "container-type-missing",
     "redundant-rm-option",
+    "docker-data-root-on-os-disk",
 ];
 
 #[test]
@@ -63,6 +64,20 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
         assert!(before.iter().any(|r| r == rule), "{rule}: {before:?}");
     }
     let pool_before = fs::read_to_string(d.join("pool.json")).unwrap();
+    // The start task `batchprep start-task` writes for this image and its prefetched image.
+    let start_task = batchprep(
+        d,
+        &[
+            "start-task",
+            "--pool-image",
+            "microsoft-dsvm:ubuntu-hpc:2404",
+            "--prefetch",
+            "docker.io/library/busybox:1.36",
+            "--format",
+            "json",
+        ],
+    );
+    let start_task: Value = serde_json::from_str(&text(&start_task.stdout)).unwrap();
 
     let out = batchprep(
         d,
@@ -88,7 +103,7 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
    "virtualMachineConfiguration": {
      "imageReference": {
        "publisher": "microsoft-dsvm",
-@@ -9,9 +9,10 @@
+@@ -9,10 +9,22 @@
        "sku": "2404",
        "version": "latest"
      },
@@ -100,7 +115,20 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
 +      "type": "dockerCompatible"
      }
    },
-   "targetDedicatedNodes": 1
+-  "targetDedicatedNodes": 1
++  "targetDedicatedNodes": 1,
++  "startTask": {
++    "commandLine": COMMAND_LINE,
++    "userIdentity": {
++      "autoUser": {
++        "scope": "pool",
++        "elevationLevel": "admin"
++      }
++    },
++    "maxTaskRetryCount": 1,
++    "waitForSuccess": true
++  }
+ }
 --- a/tasks.json
 +++ b/tasks.json
 @@ -1 +1 @@
@@ -109,9 +137,10 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
 +[{"id":"render-1","commandLine":"echo hi","containerSettings":{"imageName":"docker.io/library/busybox:1.36","containerRunOptions":"--shm-size 1g"}},{"id":"render-2","commandLine":"echo hi","containerSettings":{"imageName":"docker.io/library/busybox:1.36","containerRunOptions":"--shm-size 1g"}}]
 \ No newline at end of file
 "#
+        .replace("COMMAND_LINE", &serde_json::to_string(&start_task["commandLine"]).unwrap())
     );
     assert!(
-        text(&out.stderr).ends_with("would fix 5 finding(s) in 2 file(s); 3 remain\n"),
+        text(&out.stderr).ends_with("would fix 6 finding(s) in 2 file(s); 2 remain\n"),
         "{}",
         text(&out.stderr)
     );
@@ -137,19 +166,11 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr),
-        "fixed 5 finding(s) in 2 file(s); 3 remain\n"
+        "fixed 6 finding(s) in 2 file(s); 2 remain\n"
     );
     let pool_after = fs::read_to_string(d.join("pool.json")).unwrap();
-    assert_eq!(
-        pool_after,
-        pool_before
-            .replace("\"maxTasksPerNode\"", "\"taskSlotsPerNode\"")
-            .replace("ubuntu 22.04", "ubuntu 24.04")
-            .replace(
-                "[\"docker.io/library/busybox:1.36\"]\n",
-                "[\"docker.io/library/busybox:1.36\"],\n      \"type\": \"dockerCompatible\"\n"
-            )
-    );
+    let fixed: Value = serde_json::from_str(&pool_after).unwrap();
+    assert_eq!(fixed["startTask"], start_task);
     let after = rules(d, &["pool.json", "--task", "tasks.json"]);
     for rule in FIXED {
         assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
@@ -171,7 +192,7 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
     );
     assert_eq!(
         text(&out.stderr),
-        "fixed 0 finding(s) in 0 file(s); 3 remain\n"
+        "fixed 0 finding(s) in 0 file(s); 2 remain\n"
     );
     assert_eq!(fs::read_to_string(d.join("pool.json")).unwrap(), pool_after);
     assert_eq!(fs::read(d.join("tasks.json")).unwrap(), tasks_after);
@@ -219,17 +240,31 @@ fn an_arm_template_keeps_its_expressions_and_gets_its_defaults_fixed() {
     );
     assert_eq!(
         text(&out.stderr),
-        "fixed 2 finding(s) in 1 file(s); 4 remain\n"
+        "fixed 3 finding(s) in 1 file(s); 3 remain\n"
     );
-    assert_eq!(
-        fs::read_to_string(d.join("azuredeploy.json")).unwrap(),
-        before
+    let after = fs::read_to_string(d.join("azuredeploy.json")).unwrap();
+    // Two values changed where they are written (the agent in its parameter's default), and the
+    // start task added to the resource's properties; the expression stays.
+    let mut expected: Value = serde_json::from_str(
+        &before
             .replace(
                 "\"defaultValue\": \"batch.node.ubuntu 20.04\"",
-                "\"defaultValue\": \"batch.node.ubuntu 24.04\""
+                "\"defaultValue\": \"batch.node.ubuntu 24.04\"",
             )
-            .replace("\"type\": \"Docker\"", "\"type\": \"dockerCompatible\"")
+            .replace("\"type\": \"Docker\"", "\"type\": \"dockerCompatible\""),
+    )
+    .unwrap();
+    let after_value: Value = serde_json::from_str(&after).unwrap();
+    let start_task = after_value["resources"][0]["properties"]["startTask"].clone();
+    assert!(
+        start_task["commandLine"].as_str().unwrap().ends_with(
+            "# batchprep start task: Docker data-root -> temp disk (/mnt or /mnt/resource)/docker'"
+        ),
+        "{start_task}"
     );
+    expected["resources"][0]["properties"]["startTask"] = start_task;
+    assert_eq!(after_value, expected);
+    assert!(after.contains("\"nodeAgentSkuId\": \"[parameters('nodeAgent')]\","));
     assert!(
         !rules(d, &["azuredeploy.json"])
             .iter()
@@ -309,7 +344,7 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
     let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
     assert_eq!(
         text(&out.stderr),
-        "fixed 4 finding(s) in 2 file(s); 9 remain\n"
+        "fixed 5 finding(s) in 2 file(s); 8 remain\n"
     );
     let after = rules(d, &["pool.json", "--task", "tasks.json"]);
     for rule in [
@@ -320,8 +355,10 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
         assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
     }
     let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
+    // The data-root finding had no edit of its own (the obsolete start task's replacement moves
+    // the data root), so it is gone only now.
     assert_eq!(
         text(&out.stderr),
-        "fixed 0 finding(s) in 0 file(s); 9 remain\n"
+        "fixed 0 finding(s) in 0 file(s); 7 remain\n"
     );
 }

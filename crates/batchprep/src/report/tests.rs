@@ -16,7 +16,7 @@ fn finding(name: &str, id: &str, severity: Severity, subject: &str, message: &st
         fix: None,
         location: None,
         field: None,
-        edit: None,
+        edits: Vec::new(),
     }
 }
 

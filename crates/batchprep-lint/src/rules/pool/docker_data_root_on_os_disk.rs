@@ -1,9 +1,12 @@
 //! HPC images keep `/var/lib/docker` on the OS disk; image pulls can fill it unless a start task moves
 //! Docker's data root to the temp disk.
 
+use batchprep_batch::catalog::OsFamily;
+
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -23,22 +26,73 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         .as_ref()
         .and_then(|s| s.command_line.as_ref())
         .is_some_and(|c| c.value.contains("data-root"));
-    if !moved {
+    if moved {
+        return;
+    }
+    if image.os_family == OsFamily::Windows {
         out.push(
             f.finding_at(
                 RULE,
                 &container.pointer,
                 format!(
-                    "`{}` keeps Docker's data root at /var/lib/docker on the OS disk and no start task moves it; {} prefetched image(s) and every task image are stored there",
+                    "`{}` keeps Docker's data root at C:\\ProgramData\\docker on the OS disk; {} prefetched image(s) and every task image are stored there",
                     image.urn(),
                     container.image_names.len()
                 ),
             )
-            .with_fix(format!(
-                "add the start task from `batchprep start-task --pool-image {}` (moves data-root to the temp disk {})",
-                image.urn(),
-                image.temp_disk
-            )),
+            .with_fix("set `data-root` in C:\\ProgramData\\docker\\config\\daemon.json from a start task (batchprep's start task is for Linux pools)"),
         );
+        return;
     }
+    let finding = f
+        .finding_at(
+            RULE,
+            &container.pointer,
+            format!(
+                "`{}` keeps Docker's data root at /var/lib/docker on the OS disk and no start task moves it; {} prefetched image(s) and every task image are stored there",
+                image.urn(),
+                container.image_names.len()
+            ),
+        )
+        .with_fix(format!(
+            "add the start task from `batchprep start-task --pool-image {}` (moves data-root to the temp disk {})",
+            image.urn(),
+            image.temp_disk
+        ));
+    let Some(task) = f.batchprep_start_task() else {
+        out.push(finding);
+        return;
+    };
+    let edit = match &f.pool.start_task {
+        None => Some(
+            Edit::safe(Change::InsertMember {
+                name: "startTask".into(),
+                value: task.to_rest(),
+            })
+            .at((f.locate)(&f.pool.body_pointer)),
+        ),
+        // Merged before the pool's own start task, when that already runs as admin and is waited
+        // for; unsafe, since bash then reads a command line Batch ran without a shell.
+        Some(st) => match (&st.command_line, &st.elevation, &st.wait_for_success) {
+            // An obsolete start task is replaced by `obsolete-docker-daemon-flags`' fix instead.
+            (Some(c), Some(e), wait)
+                if e.value.eq_ignore_ascii_case("admin")
+                    && wait.as_ref().is_none_or(|w| w.value)
+                    && super::obsolete_docker_daemon_flags::problems(&c.value).is_empty() =>
+            {
+                Some(
+                    Edit::unsafe_(Change::ReplaceString {
+                        from: c.value.clone(),
+                        to: task.command_line_before(&c.value),
+                    })
+                    .at((f.locate)(&c.pointer)),
+                )
+            }
+            _ => None,
+        },
+    };
+    out.push(match edit {
+        Some(edit) => finding.with_edit(edit),
+        None => finding,
+    });
 }

@@ -76,6 +76,29 @@ impl PoolFacts<'_> {
         Finding::new(rule, self.subject(), message).at((self.locate)(pointer))
     }
 
+    /// The start task `pool emit` writes for this pool's image: Docker's data root to the temp
+    /// disk, the prefetched images carried over. `None` for Windows.
+    fn batchprep_start_task(&self) -> Option<batchprep_batch::start_task::StartTask> {
+        use batchprep_batch::{catalog::OsFamily, start_task::DataRootTarget};
+        let family = self.node_image().map(|i| i.os_family);
+        if family == Some(OsFamily::Windows) {
+            return None;
+        }
+        Some(batchprep_batch::start_task::StartTask {
+            data_root: DataRootTarget::auto_for(family),
+            bip: None,
+            default_address_pools: Vec::new(),
+            prefetch: self
+                .pool
+                .container
+                .iter()
+                .flat_map(|c| &c.image_names)
+                .filter_map(|i| batchprep_oci::Reference::parse(&i.value).ok())
+                .map(|r| r.to_string())
+                .collect(),
+        })
+    }
+
     /// The catalog entry of the pool's marketplace image.
     fn node_image(&self) -> Option<&'static NodeImage> {
         let image = self.pool.image.as_ref()?;

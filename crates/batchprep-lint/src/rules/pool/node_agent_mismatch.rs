@@ -52,7 +52,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                     ))
                     .with_edit(Edit::safe(Change::InsertMember {
                         name: "nodeAgentSKUId".into(),
-                        value: image.node_agent_sku_id.clone(),
+                        value: image.node_agent_sku_id.as_str().into(),
                     })),
                 );
             }

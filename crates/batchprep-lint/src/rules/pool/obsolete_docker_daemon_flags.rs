@@ -4,6 +4,7 @@
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -19,8 +20,25 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     else {
         return;
     };
-    let words: Vec<&str> = cmd
-        .value
+    let problems = problems(&cmd.value);
+    if !problems.is_empty() {
+        let finding = f
+            .finding(RULE, cmd, format!("the start task uses {}", problems.join(" and ")))
+            .with_fix("set `data-root` in /etc/docker/daemon.json instead: `batchprep start-task` writes an idempotent script that does it");
+        // Unsafe: whatever else the old start task did is gone.
+        out.push(match f.batchprep_start_task() {
+            Some(task) => finding.with_edit(Edit::unsafe_(Change::ReplaceString {
+                from: cmd.value.clone(),
+                to: task.command_line(),
+            })),
+            None => finding,
+        });
+    }
+}
+
+/// What in `command` (a start task's command line) current engines no longer run.
+pub(super) fn problems(command: &str) -> Vec<&'static str> {
+    let words: Vec<&str> = command
         .split(|c: char| {
             c.is_whitespace() || c == ';' || c == '&' || c == '|' || c == '\'' || c == '"'
         })
@@ -41,10 +59,5 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     {
         problems.push("`-g/--graph` (removed in Docker 23.0)");
     }
-    if !problems.is_empty() {
-        out.push(
-            f.finding(RULE, cmd, format!("the start task uses {}", problems.join(" and ")))
-                .with_fix("set `data-root` in /etc/docker/daemon.json instead: `batchprep start-task` writes an idempotent script that does it"),
-        );
-    }
+    problems
 }
