@@ -24,6 +24,7 @@ fn access(
         insecure_registries: vec![registry.host.clone()],
         cert_dir: None,
         cache_dir: cache.map(|c| c.to_path_buf()),
+        timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
     }
 }
 

@@ -291,3 +291,42 @@ fn symlink_loop_is_a_result_not_a_hang() {
     );
     assert!(stdout.ends_with(&expected), "{stdout}");
 }
+
+/// `--timeout` reaches the image reader: a registry (on 127.0.0.1) that answers each request only
+/// after two seconds is a timeout with `--timeout 1` and its real answer (404) with `--timeout 10`.
+#[test]
+fn timeout_bounds_each_wait_for_the_registry() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        // Bounded: the two runs make a handful of requests.
+        for stream in listener.incoming().take(16) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    let host = format!("127.0.0.1:{port}");
+    let image = format!("docker://{host}/x:1");
+    let run =
+        |timeout: &str| inspect(&[&image, "--insecure-registry", &host, "--timeout", timeout]);
+    let (code, stdout, stderr) = run("1");
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (
+            2,
+            "",
+            format!("error: cannot read image {image}: cannot read from the registry: error sending request for url (http://{host}/v2/x/manifests/1): operation timed out\n").as_str()
+        )
+    );
+    let (code, _, stderr) = run("10");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("code: 404"), "{stderr}");
+}

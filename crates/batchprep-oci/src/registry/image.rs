@@ -13,6 +13,7 @@ use std::{
     io::{self, Read},
     path::PathBuf,
     sync::Arc,
+    time::Duration,
 };
 
 use futures_util::StreamExt as _;
@@ -45,7 +46,12 @@ pub struct RegistryAccess {
     pub cert_dir: Option<PathBuf>,
     /// The layer-index cache directory; `None` reads every layer (`--no-cache`).
     pub cache_dir: Option<PathBuf>,
+    /// How long one request may wait to connect and between reads (`--timeout`).
+    pub timeout: Duration,
 }
+
+/// The request timeout when none is given, as for the registry probe.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl RegistryAccess {
     /// From the environment: the usual credential files, `BATCHPREP_INSECURE_REGISTRIES`
@@ -67,6 +73,7 @@ impl RegistryAccess {
                 .unwrap_or_default(),
             cert_dir: var("BATCHPREP_CERT_DIR").map(PathBuf::from),
             cache_dir,
+            timeout: DEFAULT_TIMEOUT,
         })
     }
 }
@@ -271,15 +278,18 @@ fn client_for(
         }
     };
     let key = format!(
-        "{}\n{:?}\n{:?}\n{who}",
-        reference.registry, access.insecure_registries, access.cert_dir
+        "{}\n{:?}\n{:?}\n{:?}\n{who}",
+        reference.registry, access.insecure_registries, access.cert_dir, access.timeout
     );
     let clients = &shared::shared().clients;
     if let Some(c) = shared::lock(clients).get(&key) {
         return Ok(c.clone());
     }
+    // A layer download may take long as a whole; what is bounded is each wait for the registry.
     let mut config = ClientConfig {
         protocol: ClientProtocol::HttpsExcept(access.insecure_registries.clone()),
+        connect_timeout: Some(access.timeout.min(Duration::from_secs(10))),
+        read_timeout: Some(access.timeout),
         ..ClientConfig::default()
     };
     if let Some(dir) = &access.cert_dir {

@@ -33,7 +33,7 @@ use batchprep_oci::{
     Image, ImageSource, OpenOptions, Platform, Reference,
     registry::{
         Credential, CredentialPaths, CredentialSource, CredentialStore, Outcome, ProbeResult,
-        image::{RegistryAccess, default_cache_dir},
+        image::RegistryAccess,
     },
 };
 use serde_json::json;
@@ -297,6 +297,7 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         insecure_registries: Vec::new(),
         cert_dir: None,
         cache_dir: None,
+        timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
     };
     let open_source = |source: &ImageSource| -> Result<Image, String> {
         crate::image_open::open_for_node(&node, |platform| {
@@ -305,19 +306,11 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             };
             match source {
                 ImageSource::Registry(r) => {
-                    let access = RegistryAccess {
-                        credentials: stores
-                            .get(&r.registry)
-                            .cloned()
-                            .unwrap_or_else(|| Arc::new(CredentialStore::anonymous())),
-                        insecure_registries: args.registry.insecure_registry.clone(),
-                        cert_dir: args.registry.cert_dir.clone(),
-                        cache_dir: if args.no_cache {
-                            None
-                        } else {
-                            default_cache_dir()
-                        },
-                    };
+                    let credentials = stores
+                        .get(&r.registry)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::new(CredentialStore::anonymous()));
+                    let access = args.registry.access_with(credentials, args.no_cache);
                     crate::image_open::open(source, &options, &access)
                 }
                 local => crate::image_open::open(local, &options, &anonymous),

@@ -85,8 +85,14 @@ impl RegistryArgs {
 
     /// How to read images from registries with these settings (`no_cache`: every layer again).
     pub fn access(&self, no_cache: bool) -> anyhow::Result<RegistryAccess> {
-        Ok(RegistryAccess {
-            credentials: Arc::new(self.credentials()?),
+        Ok(self.access_with(Arc::new(self.credentials()?), no_cache))
+    }
+
+    /// [`RegistryArgs::access`] with the credentials already resolved (`check` reads each image
+    /// with the credentials its registry was probed with).
+    pub fn access_with(&self, credentials: Arc<CredentialStore>, no_cache: bool) -> RegistryAccess {
+        RegistryAccess {
+            credentials,
             insecure_registries: self.insecure_registry.clone(),
             cert_dir: self.cert_dir.clone(),
             cache_dir: if no_cache
@@ -96,7 +102,8 @@ impl RegistryArgs {
             } else {
                 default_cache_dir()
             },
-        })
+            timeout: Duration::from_secs(self.timeout.max(1)),
+        }
     }
 
     /// The credential store: these flags first, then auth.json and Docker's config.
