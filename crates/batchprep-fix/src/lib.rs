@@ -7,6 +7,8 @@
 //! jsonc-parser's CST does the editing (it is made for exactly this, and keeps trivia); what it
 //! does not do is address a node by RFC 6901 pointer, which is written here.
 
+pub mod literal;
+
 use batchprep_batch::task::RunOptions;
 use batchprep_lint::finding::{Change, Edit};
 use jsonc_parser::{

@@ -5,7 +5,11 @@
 use std::{io::Write as _, path::PathBuf};
 
 use anyhow::Context;
-use batchprep_lint::{Finding, Report, finding::Edit};
+use batchprep_fix::literal::Syntax;
+use batchprep_lint::{
+    Finding, Location, Report,
+    finding::{Change, Edit},
+};
 
 /// The fixing flags.
 #[derive(Debug, Default, clap::Args)]
@@ -42,23 +46,44 @@ impl FixArgs {
         let mut diff = String::new();
         let mut files_changed = 0;
         for (path, text) in sources {
-            let mine: Vec<(usize, &str, &Edit)> = report
+            let mine: Vec<(usize, &Location, &Edit)> = report
                 .findings
                 .iter()
                 .enumerate()
                 .flat_map(|(i, f)| {
                     f.edits.iter().filter_map(move |edit| {
                         let at = edit.at.as_ref().or(f.location.as_ref())?;
-                        (at.file == *path && wanted(edit)).then_some((i, at.pointer.as_str(), edit))
+                        (at.file == *path && wanted(edit)).then_some((i, at, edit))
                     })
                 })
                 .collect();
             if mine.is_empty() {
                 continue;
             }
-            let edits: Vec<(&str, &Edit)> = mine.iter().map(|(_, p, e)| (*p, *e)).collect();
-            let fix = batchprep_fix::apply(text, &edits)
-                .with_context(|| format!("--fix: {}", path.display()))?;
+            let fix = match Syntax::of(path) {
+                // Terraform, Bicep, Shipyard: string values replaced where the reader found them.
+                Some(syntax) => {
+                    let changes: Vec<(u32, u32, &Change)> = mine
+                        .iter()
+                        .map(|(_, at, e)| (at.line, at.column, &e.change))
+                        .collect();
+                    let (after, outcomes) =
+                        batchprep_fix::literal::apply_at(text, syntax, &changes);
+                    batchprep_fix::FileFix {
+                        before: text.clone(),
+                        after,
+                        outcomes,
+                    }
+                }
+                None => {
+                    let edits: Vec<(&str, &Edit)> = mine
+                        .iter()
+                        .map(|(_, at, e)| (at.pointer.as_str(), *e))
+                        .collect();
+                    batchprep_fix::apply(text, &edits)
+                        .with_context(|| format!("--fix: {}", path.display()))?
+                }
+            };
             if fix.after == fix.before {
                 continue;
             }
@@ -119,10 +144,7 @@ impl FixArgs {
 
 #[cfg(test)]
 mod tests {
-    use batchprep_lint::{
-        Location, Severity,
-        finding::{Change, Edit},
-    };
+    use batchprep_lint::Severity;
 
     use super::*;
 

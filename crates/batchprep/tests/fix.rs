@@ -362,3 +362,76 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
         "fixed 0 finding(s) in 0 file(s); 7 remain\n"
     );
 }
+
+/// Terraform and Bicep: string values are replaced where the reader found them, in the file's own
+/// quoting, everything else byte for byte; a second --fix changes nothing.
+#[test]
+fn terraform_and_bicep_values_are_fixed_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (kind, files) in [
+        ("terraform", &["main.tf", "more.tf"][..]),
+        ("bicep", &["pools.bicep"][..]),
+    ] {
+        fs::create_dir(d.join(kind)).unwrap();
+        for f in files {
+            fs::copy(
+                root().join("testdata/pool-sources").join(kind).join(f),
+                d.join(kind).join(f),
+            )
+            .unwrap();
+        }
+    }
+    let before =
+        |p: &str| fs::read_to_string(root().join("testdata/pool-sources").join(p)).unwrap();
+    let out = batchprep(d, &["check", "--offline", "terraform", "--fix", "-q"]);
+    assert!(
+        text(&out.stderr).starts_with("fixed 2 finding(s) in 2 file(s); "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("terraform/main.tf")).unwrap(),
+        before("terraform/main.tf").replace(
+            "type                  = \"docker\"",
+            "type                  = \"dockerCompatible\""
+        )
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("terraform/more.tf")).unwrap(),
+        // The first pool runs ubuntu-hpc 2204; the second's 24.04 agent is right for its image.
+        before("terraform/more.tf").replacen(
+            "node_agent_sku_id   = \"batch.node.ubuntu 24.04\"",
+            "node_agent_sku_id   = \"batch.node.ubuntu 22.04\"",
+            1
+        )
+    );
+    let out = batchprep(
+        d,
+        &["check", "--offline", "bicep/pools.bicep", "--fix", "-q"],
+    );
+    assert!(
+        text(&out.stderr).starts_with("fixed 2 finding(s) in 1 file(s); "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("bicep/pools.bicep")).unwrap(),
+        before("bicep/pools.bicep")
+            .replace("type: 'Docker'", "type: 'dockerCompatible'")
+            // Only the pool on ubuntu-hpc 2204.
+            .replacen(
+                "nodeAgentSkuId: 'batch.node.ubuntu 24.04'",
+                "nodeAgentSkuId: 'batch.node.ubuntu 22.04'",
+                1
+            )
+    );
+    for args in [&["terraform"][..], &["bicep/pools.bicep"][..]] {
+        let out = batchprep(d, &[&["check", "--offline", "--fix", "-q"], args].concat());
+        assert!(
+            text(&out.stderr).starts_with("fixed 0 finding(s) in 0 file(s); "),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

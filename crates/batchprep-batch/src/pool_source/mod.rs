@@ -92,6 +92,11 @@ impl SourceIndex {
         }
     }
 
+    /// The files read, in the order their positions refer to.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
     /// Records that `pointer` is at `position` of `file` (one of the files read), replacing what
     /// was recorded: for values a reader derives from others written elsewhere.
     pub(crate) fn insert(&mut self, pointer: &str, file: &Path, position: Position) {

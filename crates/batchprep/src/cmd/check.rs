@@ -190,6 +190,12 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let tasks = read_tasks(&args.tasks, &pools)?;
     // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
     let network = args.network.gather(&config)?;
+    // What --fix edits, as read now: a file that changes while the checks run is not touched.
+    let sources = if args.fix.requested() {
+        fix_sources(&pool_file, &tasks)?
+    } else {
+        Vec::new()
+    };
 
     let mut findings = Vec::new();
     let mut human = String::new();
@@ -430,15 +436,6 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     if !args.fix.requested() {
         return args.findings.emit(&report, &extra);
     }
-    // The JSON files the findings point into, as they were read.
-    let mut sources: Vec<(PathBuf, String)> = Vec::new();
-    for file in std::iter::once(&pool_file).chain(tasks.iter().map(|t| &*t.place.file)) {
-        if let Some(text) = &file.json_text
-            && !sources.iter().any(|(p, _)| *p == file.display)
-        {
-            sources.push((file.display.clone(), text.clone()));
-        }
-    }
     let report = args.fix.apply(report, &sources)?;
     args.findings.emit_to(&report, &extra, !args.fix.diff)
 }
@@ -486,6 +483,30 @@ fn read_pools(
         json_text: read.json_text,
     };
     Ok((file, read.pools))
+}
+
+/// The files findings can point into, with their texts: JSON as it was parsed, the files of the
+/// other readers (a Terraform directory's, a Shipyard config directory's) read now.
+fn fix_sources(pool: &SourceFile, tasks: &[Task]) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut sources: Vec<(PathBuf, String)> = Vec::new();
+    for file in std::iter::once(pool).chain(tasks.iter().map(|t| &*t.place.file)) {
+        let texts = match &file.json_text {
+            Some(text) => vec![(file.display.clone(), text.clone())],
+            None => file
+                .places
+                .files()
+                .iter()
+                .filter(|p| !crate::input::is_stdin(p))
+                .map(|p| Ok((p.clone(), crate::input::read(p, "")?)))
+                .collect::<anyhow::Result<_>>()?,
+        };
+        for (path, text) in texts {
+            if !sources.iter().any(|(p, _)| *p == path) {
+                sources.push((path, text));
+            }
+        }
+    }
+    Ok(sources)
 }
 
 /// The tasks of the task files; a Shipyard `jobs.yaml` is read for the (first) pool it runs on.

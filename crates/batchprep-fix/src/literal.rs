@@ -1,0 +1,296 @@
+//! Fixes in Terraform, Bicep and Batch Shipyard YAML: the readers of those files record where each
+//! value is written (line and column), and a string value there is replaced in place, in the
+//! quoting the file already uses. Only the string changes go this way; an edit that adds members or
+//! elements needs the language's own layout and is left to the user.
+//!
+//! No crate rewrites one literal of these languages in place while keeping the rest byte for byte
+//! (hcl-edit reformats what it prints, and there is no Bicep crate), so the literal scanners live
+//! here; each refuses what it does not read exactly (interpolation, escapes it does not know).
+
+use batchprep_batch::task::RunOptions;
+use batchprep_lint::finding::Change;
+
+/// The language of a file fixed by literal replacement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// HCL: `"..."` with backslash escapes; `${` is interpolation.
+    Hcl,
+    /// Bicep: `'...'` with backslash escapes; `${` is interpolation.
+    Bicep,
+    /// YAML: a plain scalar to the end of the line (or a ` #` comment), or `'...'` or `"..."`.
+    Yaml,
+}
+
+impl Syntax {
+    /// The syntax of a file by its extension, for the languages this module edits.
+    pub fn of(path: &std::path::Path) -> Option<Syntax> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "tf" => Some(Syntax::Hcl),
+            "bicep" => Some(Syntax::Bicep),
+            "yaml" | "yml" => Some(Syntax::Yaml),
+            _ => None,
+        }
+    }
+}
+
+/// A string literal found in the text: its byte span (quotes included) and decoded value.
+struct Literal {
+    start: usize,
+    end: usize,
+    value: String,
+    style: Style,
+}
+
+#[derive(Clone, Copy)]
+enum Style {
+    Double,
+    Single,
+    Plain,
+}
+
+/// Applies `changes` (1-based line and character column of the value, change) to `text`, one after
+/// the other; each outcome says whether it applied or why not.
+pub fn apply_at(
+    text: &str,
+    syntax: Syntax,
+    changes: &[(u32, u32, &Change)],
+) -> (String, Vec<Result<(), String>>) {
+    let mut text = text.to_owned();
+    let outcomes = changes
+        .iter()
+        .map(|(line, column, change)| {
+            let at = offset(&text, *line, *column).ok_or("no such line and column")?;
+            let lit = find_literal(&text, at, syntax).ok_or("no string literal there")?;
+            let to = match change {
+                Change::ReplaceString { from, to } => {
+                    if lit.value != *from {
+                        return Err(format!("the value is no longer `{from}`"));
+                    }
+                    to.clone()
+                }
+                Change::RunOptions { remove, append } => {
+                    let options = RunOptions::parse(&lit.value).map_err(|e| e.to_string())?;
+                    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+                    let append: Vec<String> = append
+                        .iter()
+                        .filter(|w| !options.words.contains(w))
+                        .cloned()
+                        .collect();
+                    let to = options.edited(&remove, &append);
+                    if to == lit.value {
+                        return Err("nothing left to change".into());
+                    }
+                    to
+                }
+                _ => return Err("this change is made in JSON files only".into()),
+            };
+            let written = encode(&to, lit.style, syntax).ok_or("the new value needs quoting")?;
+            text.replace_range(lit.start..lit.end, &written);
+            Ok(())
+        })
+        .collect();
+    (text, outcomes)
+}
+
+/// The byte offset of 1-based `line` and character `column`.
+fn offset(text: &str, line: u32, column: u32) -> Option<usize> {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line as usize - 2)?.0 + 1
+    };
+    let rest = &text[start..];
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(rest.len(), |(i, _)| i);
+    Some(start + col)
+}
+
+/// The first string literal at or after `at` on its line: the value position may be a key's
+/// (`node_agent_sku_id = "..."`, `nodeAgentSkuId: '...'`, `vm_size: X`).
+fn find_literal(text: &str, at: usize, syntax: Syntax) -> Option<Literal> {
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[at..line_end];
+    match syntax {
+        Syntax::Hcl => quoted(text, at + line.find('"')?, '"'),
+        Syntax::Bicep => quoted(text, at + line.find('\'')?, '\''),
+        Syntax::Yaml => {
+            // After `key:`, or the scalar itself (a sequence item's position).
+            let value_at = match line.find(": ") {
+                Some(i) if !line.starts_with(['"', '\'']) => i + 2,
+                _ => 0,
+            };
+            let value = &line[value_at..];
+            let trimmed = value.trim_start();
+            let start = at + value_at + (value.len() - trimmed.len());
+            match trimmed.chars().next()? {
+                q @ ('"' | '\'') => quoted(text, start, q),
+                '-' if trimmed.starts_with("- ") => None,
+                '[' | '{' | '|' | '>' | '&' | '*' | '!' => None,
+                _ => {
+                    let end_in = trimmed.find(" #").unwrap_or(trimmed.len());
+                    let value = trimmed[..end_in].trim_end();
+                    (!value.is_empty()).then(|| Literal {
+                        start,
+                        end: start + value.len(),
+                        value: value.to_owned(),
+                        style: Style::Plain,
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// The literal quoted by `q` that starts at `start`, decoded; `None` for what this does not read
+/// exactly (interpolation, unknown escapes).
+fn quoted(text: &str, start: usize, q: char) -> Option<Literal> {
+    let mut value = String::new();
+    let mut chars = text[start + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            c if c == q => {
+                // YAML's single quotes double a quote inside.
+                if q == '\'' && text[start + 1 + i + 1..].starts_with('\'') {
+                    return None;
+                }
+                return Some(Literal {
+                    start,
+                    end: start + 1 + i + 1,
+                    value,
+                    style: if q == '"' {
+                        Style::Double
+                    } else {
+                        Style::Single
+                    },
+                });
+            }
+            '\\' => match chars.next()?.1 {
+                e @ ('\\' | '"' | '\'') => value.push(e),
+                'n' => value.push('\n'),
+                't' => value.push('\t'),
+                _ => return None,
+            },
+            '$' if text[start + 1 + i..].starts_with("${") => return None,
+            '%' if text[start + 1 + i..].starts_with("%{") => return None,
+            '\n' => return None,
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+/// `value` in the style it replaces; `None` when that style cannot hold it.
+fn encode(value: &str, style: Style, syntax: Syntax) -> Option<String> {
+    let escape = |q: char| {
+        let mut out = String::from(q);
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c == q => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push(q);
+        out
+    };
+    match (style, syntax) {
+        (_, Syntax::Hcl) | (Style::Double, _) => Some(escape('"')),
+        (_, Syntax::Bicep) => Some(escape('\'')),
+        // YAML single quotes take no escapes; a quote would need doubling.
+        (Style::Single, Syntax::Yaml) => {
+            (!value.contains(['\'', '\n'])).then(|| format!("'{value}'"))
+        }
+        (Style::Plain, Syntax::Yaml) => {
+            let plain = !value.is_empty()
+                && !value.contains([':', '#', '\n', '\'', '"'])
+                && !value.starts_with(['-', '[', '{', '&', '*', '!', '|', '>', '%', '@', ' '])
+                && !value.ends_with(' ');
+            Some(if plain { value.to_owned() } else { escape('"') })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replace(from: &str, to: &str) -> Change {
+        Change::ReplaceString {
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn hcl_bicep_and_yaml_literals_change_in_place() {
+        let hcl = "resource \"azurerm_batch_pool\" \"p\" {\n  node_agent_sku_id = \"batch.node.ubuntu 20.04\" # old\n  x = 1\n}\n";
+        let (after, out) = apply_at(
+            hcl,
+            Syntax::Hcl,
+            &[(
+                2,
+                3,
+                &replace("batch.node.ubuntu 20.04", "batch.node.ubuntu 24.04"),
+            )],
+        );
+        assert_eq!(out, vec![Ok(())]);
+        assert_eq!(after, hcl.replace("20.04", "24.04"));
+
+        let bicep = "  properties: {\n    nodeAgentSkuId: 'batch.node.ubuntu 20.04'\n  }\n";
+        let (after, _) = apply_at(
+            bicep,
+            Syntax::Bicep,
+            &[(
+                2,
+                5,
+                &replace("batch.node.ubuntu 20.04", "batch.node.ubuntu 24.04"),
+            )],
+        );
+        assert_eq!(after, bicep.replace("20.04", "24.04"));
+
+        let yaml = "pool_specification:\n  vm_size: STANDARD_A0  # small\n  id: 'p'\n";
+        let (after, out) = apply_at(
+            yaml,
+            Syntax::Yaml,
+            &[
+                (2, 3, &replace("STANDARD_A0", "Standard_D2s_v5")),
+                (3, 3, &replace("p", "it's")),
+            ],
+        );
+        assert_eq!(out, vec![Ok(()), Err("the new value needs quoting".into())]);
+        assert_eq!(after, yaml.replace("STANDARD_A0", "Standard_D2s_v5"));
+    }
+
+    #[test]
+    fn run_options_compose_and_interpolation_is_refused() {
+        let hcl = "  container_run_options = \"--rm --gpus all\"\n  image = \"${var.image}\"\n";
+        let rm = Change::RunOptions {
+            remove: vec!["rm".into()],
+            append: vec![],
+        };
+        let gpus = Change::RunOptions {
+            remove: vec!["gpus".into()],
+            append: vec![],
+        };
+        let (after, out) = apply_at(
+            hcl,
+            Syntax::Hcl,
+            &[(1, 3, &rm), (1, 3, &gpus), (2, 3, &replace("x", "y"))],
+        );
+        assert_eq!(
+            out,
+            vec![Ok(()), Ok(()), Err("no string literal there".into())]
+        );
+        assert_eq!(
+            after,
+            "  container_run_options = \"\"\n  image = \"${var.image}\"\n"
+        );
+    }
+}
