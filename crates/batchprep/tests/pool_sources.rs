@@ -234,7 +234,7 @@ fn every_emitted_surface_reads_back_like_rest() {
 /// snapshot. A file that holds no pool says so (exit 2, one line).
 #[test]
 fn corpus_of_terraform_bicep_and_shipyard() {
-    let corpus = root().join("../shared/corpus");
+    let corpus = batchprep_testkit::corpus_dir();
     let mut review = String::new();
     let mut record = |label: &str, pool: &Path| {
         let (code, lines, stderr) = check(pool.to_str().unwrap());
