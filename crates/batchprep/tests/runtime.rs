@@ -782,6 +782,22 @@ fn redundant_rm_option_is_a_note_and_runs() {
     assert_eq!(report["findings"][0]["severity"], "note");
 }
 
+/// `unknown-run-option` is about the Batch node agent, not Docker: Moby runs `--cap-drop=ALL` and the
+/// task works, and lint still warns, because the agent's own parser is what rejects an option it does
+/// not know (DESIGN §7). The twin, with an option the agent is known to accept, runs without a word.
+#[test]
+fn unknown_run_option_is_the_agents_not_mobys() {
+    let image = image("unknown-run-option").build();
+    let t = task("/app/run.sh").options("--cap-drop=ALL");
+    let (ran, said) = run("unknown-run-option", "failing", &image, t);
+    assert!(ran, "{said}");
+    assert_eq!(lint(&image, t), ["unknown-run-option"]);
+    let twin = task("/app/run.sh").options("--shm-size 64m");
+    let (ran, said) = run("unknown-run-option", "working", &image, twin);
+    assert!(ran, "{said}");
+    assert_eq!(lint(&image, twin), Vec::<String>::new());
+}
+
 #[test]
 fn unexpanded_variable() {
     // Prints the marker only when given an existing directory.

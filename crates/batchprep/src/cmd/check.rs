@@ -280,7 +280,9 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             );
             // The rules that read only the task still run.
             if let Some(container) = &t.container {
-                for f in lint_container(&ContainerFacts::without_image(container, &node)) {
+                let facts = ContainerFacts::without_image(container, &node)
+                    .accepting(config.accepted_run_options());
+                for f in lint_container(&facts) {
                     findings.push(f.in_task(&t.place.pointer, |p| t.place.file.locate(p)));
                 }
             }
@@ -384,7 +386,8 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
                 ContainerFacts::new(image, task, &node)
             }
             None => ContainerFacts::without_image(task, &node),
-        };
+        }
+        .accepting(config.accepted_run_options());
         for mut f in lint_container(&facts) {
             if let Some(place) = place {
                 f = f.in_task(&place.pointer, |p| place.file.locate(p));

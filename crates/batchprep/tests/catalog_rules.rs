@@ -1,0 +1,100 @@
+//! The rules of the 2026 Batch model (DESIGN §7) through `batchprep check`: each rule's failing
+//! fixture under `testdata/rules/<rule>/` and its passing twin, with the exact place each finding
+//! points at.
+
+use std::process::{Command, Output};
+
+use batchprep_testkit::repo_root as root;
+
+/// The clean container pool the task fixtures run on.
+const POOL: &str = "testdata/rules/pool.json";
+
+/// Runs `batchprep check --offline --format json` from the repository root.
+fn check(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_batchprep"))
+        .args(["check", "--offline", "--format", "json"])
+        .args(args)
+        .current_dir(root())
+        .env("BATCHPREP_TODAY", "2026-11-28")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .output()
+        .unwrap()
+}
+
+/// `file:line:column pointer` of every finding of `rule`, in report order (sorted by place, then message).
+fn places(out: &Output, rule: &str) -> Vec<String> {
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "exit {code:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == rule)
+        .map(|f| {
+            let l = &f["location"];
+            format!(
+                "{}:{}:{} {}",
+                l["file"].as_str().unwrap_or_default(),
+                l["line"],
+                l["column"],
+                l["pointer"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// The messages of every finding of `rule`.
+fn messages(out: &Output, rule: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == rule)
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn unknown_run_option_points_at_the_run_options_of_each_task() {
+    let fail = "testdata/rules/unknown-run-option/fail.json";
+    let out = check(&[POOL, "--task", fail]);
+    let at = format!("{fail}:7:30 /0/containerSettings/containerRunOptions");
+    assert_eq!(
+        places(&out, "unknown-run-option"),
+        [at.clone(), at],
+        "one finding per option"
+    );
+    let said = messages(&out, "unknown-run-option");
+    let known = "(known: -v/--volume, --mount, -e/--env, --privileged, --shm-size, --ipc, --cpu-shares, --memory, --rm, -w/--workdir, --entrypoint, --hostname, -u/--user, --name, -l/--label, -p/--publish)";
+    assert_eq!(
+        said,
+        ["--init", "--ulimit"].map(|o| format!("containerRunOptions has `{o}`, which the Batch node agent is not known to accept {known}; the agent fails the task with ContainerInvalidSettings on options it does not know"))
+    );
+    // The twin: known options, and `--workdir $AZ_BATCH_TASK_WORKING_DIR`, which the agent expands.
+    let pass = "testdata/rules/unknown-run-option/pass.json";
+    let out = check(&[POOL, "--task", pass]);
+    assert_eq!(places(&out, "unknown-run-option"), Vec::<String>::new());
+    assert_eq!(
+        places(&out, "relative-workdir-option"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn accepted_run_options_in_batchprep_toml_extend_the_known_set() {
+    let out = check(&[
+        POOL,
+        "--task",
+        "testdata/rules/unknown-run-option/fail.json",
+        "--config",
+        "testdata/rules/unknown-run-option/batchprep.toml",
+    ]);
+    assert_eq!(places(&out, "unknown-run-option"), Vec::<String>::new());
+}
