@@ -98,3 +98,53 @@ fn accepted_run_options_in_batchprep_toml_extend_the_known_set() {
     ]);
     assert_eq!(places(&out, "unknown-run-option"), Vec::<String>::new());
 }
+
+#[test]
+fn docker_hubs_other_host_names_are_invalid_registry_servers() {
+    let fail = "testdata/rules/invalid-registry-server/fail.json";
+    let cr = "/virtualMachineConfiguration/containerConfiguration/containerRegistries";
+    assert_eq!(
+        places(&check(&[fail]), "invalid-registry-server"),
+        [
+            format!("{fail}:16:29 {cr}/0/registryServer"),
+            format!("{fail}:17:29 {cr}/1/registryServer"),
+        ]
+    );
+    let pass = "testdata/rules/invalid-registry-server/pass.json";
+    assert_eq!(
+        places(&check(&[pass]), "invalid-registry-server"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn registry_host_uppercase_points_at_the_prefetched_and_the_task_image() {
+    let dir = "testdata/rules/registry-host-uppercase";
+    let (pool, tasks) = (
+        format!("{dir}/fail-pool.json"),
+        format!("{dir}/fail-tasks.json"),
+    );
+    assert_eq!(
+        places(
+            &check(&[&pool, "--task", &tasks]),
+            "registry-host-uppercase"
+        ),
+        [
+            format!(
+                "{pool}:15:9 /virtualMachineConfiguration/containerConfiguration/containerImageNames/0"
+            ),
+            format!("{tasks}:6:20 /0/containerSettings/imageName"),
+        ]
+    );
+    let (pool, tasks) = (
+        format!("{dir}/pass-pool.json"),
+        format!("{dir}/pass-tasks.json"),
+    );
+    assert_eq!(
+        places(
+            &check(&[&pool, "--task", &tasks]),
+            "registry-host-uppercase"
+        ),
+        Vec::<String>::new()
+    );
+}

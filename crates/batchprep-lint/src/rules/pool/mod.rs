@@ -23,6 +23,7 @@ pub(crate) mod node_image_end_of_life;
 pub(crate) mod node_image_without_docker;
 pub(crate) mod obsolete_docker_daemon_flags;
 pub(crate) mod rdma_image_on_non_rdma_size;
+pub(crate) mod registry_host_uppercase;
 pub(crate) mod retired_node_image;
 pub(crate) mod task_image_not_prefetched;
 pub(crate) mod task_missing_container_settings;
@@ -161,6 +162,10 @@ pub const RULES: &[PoolRule] = &[
     PoolRule {
         rule: rdma_image_on_non_rdma_size::RULE,
         check: rdma_image_on_non_rdma_size::check,
+    },
+    PoolRule {
+        rule: registry_host_uppercase::RULE,
+        check: registry_host_uppercase::check,
     },
     PoolRule {
         rule: retired_node_image::RULE,

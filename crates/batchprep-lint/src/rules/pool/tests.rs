@@ -261,7 +261,38 @@ fn invalid_registry_server() {
         f.fix.as_deref(),
         Some("set `registryServer` to `myacr.azurecr.io`")
     );
-    for host in ["localhost", "registry:5000", "LOCALHOST"] {
+    // Docker Hub by its API host or legacy index name: write `docker.io`.
+    for host in [
+        "index.docker.io",
+        "registry-1.docker.io",
+        "https://index.docker.io/v1/",
+    ] {
+        set(
+            &mut p,
+            &format!("{CC}/containerRegistries/0/registryServer"),
+            json!(host),
+        );
+        let f = only(&run(&p), "invalid-registry-server");
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("set `registryServer` to `docker.io`"),
+            "{host}"
+        );
+        assert_eq!(
+            f.location.unwrap().pointer,
+            format!("{CC}/containerRegistries/0/registryServer")
+        );
+    }
+    set(
+        &mut p,
+        &format!("{CC}/containerRegistries/0/registryServer"),
+        json!("registry-1.docker.io"),
+    );
+    assert_eq!(
+        only(&run(&p), "invalid-registry-server").message,
+        "`registryServer` `registry-1.docker.io` names Docker Hub by `registry-1.docker.io`, not by `docker.io`, the registry Docker Hub images resolve to: the login is kept under a name the pulls of those images do not look up"
+    );
+    for host in ["localhost", "registry:5000", "LOCALHOST", "docker.io"] {
         set(
             &mut p,
             &format!("{CC}/containerRegistries/0/registryServer"),
@@ -272,6 +303,56 @@ fn invalid_registry_server() {
             "{host}"
         );
     }
+}
+
+#[test]
+fn registry_host_uppercase_in_prefetched_and_task_images() {
+    let mut p = good_pool();
+    set(
+        &mut p,
+        &format!("{CC}/containerImageNames/0"),
+        json!("MyAcr.azurecr.io/render:2.1"),
+    );
+    let tasks = [
+        task("t1", Some("MyAcr.azurecr.io/render:2.1")),
+        task("t2", Some("myacr.azurecr.io/render:2.1")),
+        task("t3", Some("Ubuntu:24.04")),
+    ];
+    let findings = run_with(&p, &tasks, &RegistryFacts::default());
+    let found: Vec<_> = findings
+        .iter()
+        .filter(|f| f.name == "registry-host-uppercase")
+        .map(|f| {
+            (
+                f.subject.as_str(),
+                f.location.as_ref().unwrap().pointer.as_str(),
+                f.fix.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "pool render",
+                "/virtualMachineConfiguration/containerConfiguration/containerImageNames/0",
+                "write the host in lower case: `myacr.azurecr.io/render:2.1`"
+            ),
+            (
+                "task t1",
+                "",
+                "write the host in lower case: `myacr.azurecr.io/render:2.1`"
+            ),
+        ]
+    );
+    assert_eq!(
+        findings
+            .iter()
+            .find(|f| f.name == "registry-host-uppercase")
+            .unwrap()
+            .message,
+        "`MyAcr.azurecr.io/render:2.1` names its registry `MyAcr.azurecr.io` with upper case; credentials are looked up by the host as written, so a login for `myacr.azurecr.io` is not used for this pull"
+    );
 }
 
 #[test]
