@@ -148,3 +148,17 @@ fn registry_host_uppercase_points_at_the_prefetched_and_the_task_image() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn docker_in_container_points_at_the_command_line() {
+    let fail = "testdata/rules/docker-in-container/fail.json";
+    assert_eq!(
+        places(&check(&[POOL, "--task", fail]), "docker-in-container"),
+        [format!("{fail}:4:20 /0/commandLine")]
+    );
+    let pass = "testdata/rules/docker-in-container/pass.json";
+    assert_eq!(
+        places(&check(&[POOL, "--task", pass]), "docker-in-container"),
+        Vec::<String>::new()
+    );
+}

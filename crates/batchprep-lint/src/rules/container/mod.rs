@@ -16,6 +16,7 @@ use crate::{
 };
 
 pub mod bare_shell_entrypoint;
+pub mod docker_in_container;
 pub mod elf_architecture_mismatch;
 pub mod elf_loader_missing;
 pub mod entrypoint_swallows_command_line;
@@ -172,6 +173,11 @@ pub const RULES: &[ContainerRule] = &[
     ContainerRule {
         rule: unknown_run_option::RULE,
         check: unknown_run_option::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: docker_in_container::RULE,
+        check: docker_in_container::check,
         linux_only: false,
     },
 ];

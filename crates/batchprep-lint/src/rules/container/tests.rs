@@ -484,6 +484,57 @@ fn unknown_run_option_names_the_option_and_the_known_set() {
 }
 
 #[test]
+fn docker_in_container_reads_the_command_line_and_shell_scripts() {
+    let msg = |cmd: &str| {
+        format!(
+            "docker-in-container: the command line runs `{cmd}` inside the task's container: Batch already runs the command line in a container of `oci:app:1`, which has no Docker daemon (the node's `/var/run/docker.sock` is not mounted) | fix: give the image to run as `containerSettings.imageName` and its arguments as `commandLine` (Batch pulls and runs it); prefetch images with the pool's `containerImageNames`"
+        )
+    };
+    let with_docker = || base().file("/usr/bin/docker", 0o755, 0, 0, SH);
+    let c = case(
+        with_docker(),
+        &[],
+        &[],
+        "docker run --rm ubuntu:24.04 echo hi",
+        "",
+    );
+    assert_eq!(c.lint(), [msg("docker run")]);
+    let c = case(
+        with_docker(),
+        &[],
+        &[],
+        "/bin/sh -c 'set -e; sudo /usr/bin/docker pull myacr.azurecr.io/app:1 && /app/run.sh'",
+        "",
+    );
+    assert_eq!(c.lint(), [msg("/usr/bin/docker pull")]);
+    // The twins: the node's socket mounted in, and the command itself without docker.
+    let c = case(
+        with_docker(),
+        &[],
+        &[],
+        "docker run --rm ubuntu:24.04 echo hi",
+        "-v /var/run/docker.sock:/var/run/docker.sock",
+    );
+    assert!(c.lint().is_empty());
+    assert!(
+        case(
+            with_docker(),
+            &[],
+            &[],
+            "/bin/sh -c '/app/run.sh; echo docker'",
+            ""
+        )
+        .lint()
+        .is_empty()
+    );
+    assert!(
+        case(with_docker(), &[], &[], "docker --version", "")
+            .lint()
+            .is_empty()
+    );
+}
+
+#[test]
 fn relative_workdir_option_is_judged_after_the_agent_expands_variables() {
     let c = case(
         base(),
