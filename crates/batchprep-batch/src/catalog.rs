@@ -36,6 +36,9 @@ pub struct NodeImage {
     pub rdma_only: bool,
     /// Whether NVIDIA drivers and the NVIDIA container runtime are preinstalled.
     pub gpu: bool,
+    /// GPU models (`gpu-model` in vm-sizes.toml) whose drivers the image does not carry.
+    #[serde(default)]
+    pub gpus_not_driven: Vec<String>,
     /// Whether InfiniBand/RDMA drivers are preinstalled.
     pub infiniband: bool,
     /// End of life, `YYYY-MM-DD`, when known.

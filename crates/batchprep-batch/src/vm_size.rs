@@ -37,6 +37,8 @@ pub enum Source {
 pub struct VmTraits {
     /// NVIDIA GPUs (NC, ND, NV families).
     pub gpu: bool,
+    /// The GPU model (`V100`, `T4`, `A10`, `A100`, `H100`), when known.
+    pub gpu_model: Option<&'static str>,
     /// InfiniBand RDMA network (an `r` in H- and N-series sizes).
     pub infiniband: bool,
     /// The temp disk.
@@ -50,6 +52,8 @@ pub struct VmTraits {
 struct SizeGroup {
     names: Vec<String>,
     gpu: bool,
+    #[serde(default)]
+    gpu_model: Option<String>,
     infiniband: bool,
     temp_disk: TempDisk,
 }
@@ -77,6 +81,7 @@ pub fn traits(name: &str) -> Option<VmTraits> {
         if group.names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Some(VmTraits {
                 gpu: group.gpu,
+                gpu_model: group.gpu_model.as_deref(),
                 infiniband: group.infiniband,
                 temp_disk: group.temp_disk,
                 source: Source::Table,
@@ -85,6 +90,9 @@ pub fn traits(name: &str) -> Option<VmTraits> {
     }
     from_name(name)
 }
+
+/// GPU models that size names carry as their accelerator part.
+const NAMED_GPUS: &[&str] = &["A10", "T4", "A100", "H100", "H200", "V100", "A10G", "M60"];
 
 fn from_name(name: &str) -> Option<VmTraits> {
     let lower = name.to_ascii_lowercase();
@@ -130,8 +138,15 @@ fn from_name(name: &str) -> Option<VmTraits> {
     } else {
         TempDisk::Scsi
     };
+    // The accelerator part of the name (`Standard_NV36ads_A10_v5`), when it names one.
+    let gpu_model = rest
+        .split('_')
+        .skip(1)
+        .find_map(|part| NAMED_GPUS.iter().find(|m| m.eq_ignore_ascii_case(part)))
+        .copied();
     Some(VmTraits {
         gpu,
+        gpu_model: gpu_model.filter(|_| gpu),
         infiniband,
         temp_disk,
         source: Source::Name,
@@ -177,6 +192,15 @@ mod tests {
                     (g.gpu, g.infiniband),
                     "{n}"
                 );
+                // A model the name carries is the table's.
+                if let Some(model) = by_name.gpu_model {
+                    assert_eq!(Some(model), g.gpu_model.as_deref(), "{n}");
+                }
+                assert_eq!(
+                    g.gpu,
+                    g.gpu_model.is_some(),
+                    "{n}: a GPU size names its model"
+                );
             }
         }
     }
@@ -204,6 +228,10 @@ mod tests {
             TempDisk::Nvme
         );
         assert!(traits("Standard_ND96isr_H100_v5").unwrap().infiniband);
+        assert_eq!(traits("Standard_NC6s_v3").unwrap().gpu_model, Some("V100"));
+        let a10 = traits("Standard_NV72ads_A10_v5").unwrap();
+        assert_eq!((a10.gpu_model, a10.source), (Some("A10"), Source::Name));
+        assert_eq!(traits("Standard_NC16s_v3").unwrap().gpu_model, None);
         assert!(traits("Standard_HB60-45rs").unwrap().infiniband);
         assert_eq!(traits("Large"), None);
     }

@@ -162,3 +162,33 @@ fn docker_in_container_points_at_the_command_line() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn gpu_not_driven_by_image_points_at_the_vm_size() {
+    let fail = "testdata/rules/gpu-not-driven-by-image/fail.json";
+    assert_eq!(
+        places(&check(&[fail]), "gpu-not-driven-by-image"),
+        [format!("{fail}:3:13 /vmSize")]
+    );
+    let pass = "testdata/rules/gpu-not-driven-by-image/pass.json";
+    assert_eq!(
+        places(&check(&[pass]), "gpu-not-driven-by-image"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn gpu_image_without_nvidia_runtime_points_at_the_image() {
+    let fail = "testdata/rules/gpu-image-without-nvidia-runtime/fail.json";
+    assert_eq!(
+        places(&check(&[fail]), "gpu-image-without-nvidia-runtime"),
+        [format!(
+            "{fail}:5:23 /virtualMachineConfiguration/imageReference"
+        )]
+    );
+    let pass = "testdata/rules/gpu-image-without-nvidia-runtime/pass.json";
+    assert_eq!(
+        places(&check(&[pass]), "gpu-image-without-nvidia-runtime"),
+        Vec::<String>::new()
+    );
+}

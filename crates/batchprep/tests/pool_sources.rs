@@ -343,6 +343,16 @@ const NOT_EXPRESSIBLE: &[(&str, &str, &str)] = &[
     ),
     (
         "shipyard",
+        "gpu-image-without-nvidia-runtime",
+        "Shipyard's native pools run only on Batch's container images (`microsoft-azure-batch` offers); on any other image its node prep sets up Docker and the GPU stack itself",
+    ),
+    (
+        "shipyard",
+        "gpu-not-driven-by-image",
+        "Shipyard's native pools run only on Batch's container images, none of which is an HPC image; on any other image its node prep sets up the GPU stack itself",
+    ),
+    (
+        "shipyard",
         "invalid-registry-server",
         "Shipyard logs in only to the registries its images name, so a credentials key that is not a registry host is never a registryServer",
     ),

@@ -14,6 +14,8 @@ use crate::{Finding, Location, rules::Rule};
 
 pub(crate) mod container_type_missing;
 pub(crate) mod docker_data_root_on_os_disk;
+pub(crate) mod gpu_image_without_nvidia_runtime;
+pub(crate) mod gpu_not_driven_by_image;
 pub(crate) mod invalid_registry_server;
 pub(crate) mod legacy_pool_field;
 pub(crate) mod missing_registry_credentials;
@@ -126,6 +128,14 @@ pub const RULES: &[PoolRule] = &[
     PoolRule {
         rule: docker_data_root_on_os_disk::RULE,
         check: docker_data_root_on_os_disk::check,
+    },
+    PoolRule {
+        rule: gpu_image_without_nvidia_runtime::RULE,
+        check: gpu_image_without_nvidia_runtime::check,
+    },
+    PoolRule {
+        rule: gpu_not_driven_by_image::RULE,
+        check: gpu_not_driven_by_image::check,
     },
     PoolRule {
         rule: invalid_registry_server::RULE,

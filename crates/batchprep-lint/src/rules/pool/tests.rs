@@ -203,6 +203,62 @@ fn container_type_missing() {
 }
 
 #[test]
+fn gpu_not_driven_by_the_newest_hpc_image() {
+    let mut p = good_pool();
+    set(&mut p, "/vmSize", json!("Standard_NC6s_v3"));
+    let f = only(&run(&p), "gpu-not-driven-by-image");
+    assert_eq!(
+        f.message,
+        "`Standard_NC6s_v3` has V100 GPUs, which the NVIDIA driver of `microsoft-dsvm:ubuntu-hpc:2404` does not drive: the tasks see no GPU"
+    );
+    assert_eq!(f.location.unwrap().pointer, "/vmSize");
+    set(&mut p, "/vmSize", json!("Standard_NV36ads_A10_v5"));
+    assert_eq!(names(&run(&p)), ["gpu-not-driven-by-image"]);
+    // The twins: a T4 size on the same image, a V100 size on the 22.04 image.
+    set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
+    assert_eq!(names(&run(&p)), Vec::<&str>::new());
+    set(&mut p, "/vmSize", json!("Standard_NC6s_v3"));
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference/sku",
+        json!("2204"),
+    );
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/nodeAgentSKUId",
+        json!("batch.node.ubuntu 22.04"),
+    );
+    assert!(!names(&run(&p)).contains(&"gpu-not-driven-by-image"));
+}
+
+#[test]
+fn gpu_container_pool_on_an_image_without_the_nvidia_runtime() {
+    let mut p = good_pool();
+    set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference",
+        json!({"publisher": "canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}),
+    );
+    let findings = run(&p);
+    let f = only(&findings, "gpu-image-without-nvidia-runtime");
+    assert_eq!(
+        f.message,
+        "`Standard_NC4as_T4_v3` has NVIDIA GPUs, but `canonical:ubuntu-24_04-lts:server` has no NVIDIA driver or NVIDIA container runtime: the containers get no GPU"
+    );
+    assert_eq!(
+        f.location.unwrap().pointer,
+        "/virtualMachineConfiguration/imageReference"
+    );
+    // Without GPUs, or on the HPC image, there is nothing to drive.
+    set(&mut p, "/vmSize", json!("Standard_D4s_v3"));
+    assert!(!names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
+    let mut p = good_pool();
+    set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
+    assert!(!names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
+}
+
+#[test]
 fn rdma_image_on_non_rdma_size() {
     let mut p = good_pool();
     set(
