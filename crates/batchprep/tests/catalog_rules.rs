@@ -192,3 +192,37 @@ fn gpu_image_without_nvidia_runtime_points_at_the_image() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn not_a_container_image_points_at_the_image_name_of_the_task() {
+    let tasks = "testdata/rules/not-a-container-image/tasks.json";
+    let local = |dir: &str| format!("myacr.azurecr.io/solver:1.0=oci:{dir}:1.0");
+    let out = check(&[
+        POOL,
+        "--task",
+        tasks,
+        "--local",
+        &local("testdata/rules/not-a-container-image/sif"),
+    ]);
+    assert_eq!(
+        places(&out, "not-a-container-image"),
+        [format!("{tasks}:6:20 /0/containerSettings/imageName")]
+    );
+    assert_eq!(
+        messages(&out, "not-a-container-image"),
+        [
+            "`myacr.azurecr.io/solver:1.0` is not a container image: its manifest's config media type is `application/vnd.sylabs.sif.config.v1+json`, a Singularity (SIF) image: Batch runs only container images"
+        ]
+    );
+    // A finding, not a read failure: the run says so with exit 1, not 2.
+    assert_eq!(out.status.code(), Some(1));
+    // The twin: the same task on a container image.
+    let out = check(&[
+        POOL,
+        "--task",
+        tasks,
+        "--local",
+        &local("testdata/images/hello"),
+    ]);
+    assert_eq!(places(&out, "not-a-container-image"), Vec::<String>::new());
+}
