@@ -56,6 +56,13 @@ struct SizeGroup {
     gpu_model: Option<String>,
     infiniband: bool,
     temp_disk: TempDisk,
+    /// Where the group's facts come from; required, so an entry without one does not load. Read
+    /// only by the tests: the data carries its provenance, the code needs none of it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    source: String,
+    /// When they were last checked, `YYYY-MM`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    as_of: String,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +210,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_size_group_names_its_source_and_when_it_was_checked() {
+        for g in table() {
+            assert!(!g.source.trim().is_empty(), "{:?}: no source", g.names);
+            assert!(
+                crate::catalog::is_year_month(&g.as_of),
+                "{:?}: as-of `{}`",
+                g.names,
+                g.as_of
+            );
+        }
+        // A group without a source is not read at all.
+        let without = "[[size]]\nnames = [\"Standard_X1\"]\ngpu = false\ninfiniband = false\ntemp-disk = \"none\"\nas-of = \"2026-06\"\n";
+        assert!(toml::from_str::<SizesFile>(without).is_err());
     }
 
     #[test]
