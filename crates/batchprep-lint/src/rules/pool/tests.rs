@@ -214,14 +214,14 @@ fn gpu_not_driven_by_the_newest_hpc_image() {
     assert_eq!(f.location.unwrap().pointer, "/vmSize");
     set(&mut p, "/vmSize", json!("Standard_NV36ads_A10_v5"));
     assert_eq!(names(&run(&p)), ["gpu-not-driven-by-image"]);
-    // The twins: a T4 size on the same image, a V100 size on the 22.04 image.
+    // The twins: a T4 size on the same image, a V100 size on the 22.04 V100 image.
     set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
     assert_eq!(names(&run(&p)), Vec::<&str>::new());
     set(&mut p, "/vmSize", json!("Standard_NC6s_v3"));
     set(
         &mut p,
         "/virtualMachineConfiguration/imageReference/sku",
-        json!("2204"),
+        json!("2204-v100"),
     );
     set(
         &mut p,
@@ -250,6 +250,13 @@ fn gpu_container_pool_on_an_image_without_the_nvidia_runtime() {
         f.location.unwrap().pointer,
         "/virtualMachineConfiguration/imageReference"
     );
+    // The ROCm variant of the HPC image drives AMD GPUs, not NVIDIA's.
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference",
+        json!({"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2404-rocm", "version": "latest"}),
+    );
+    assert!(names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
     // Without GPUs, or on the HPC image, there is nothing to drive.
     set(&mut p, "/vmSize", json!("Standard_D4s_v3"));
     assert!(!names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
