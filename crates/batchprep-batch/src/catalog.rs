@@ -36,6 +36,9 @@ pub struct NodeImage {
     pub rdma_only: bool,
     /// Whether NVIDIA drivers and the NVIDIA container runtime are preinstalled.
     pub gpu: bool,
+    /// GPU models (`gpu-model` in vm-sizes.toml) whose drivers the image does not carry.
+    #[serde(default)]
+    pub gpus_not_driven: Vec<String>,
     /// Whether InfiniBand/RDMA drivers are preinstalled.
     pub infiniband: bool,
     /// End of life, `YYYY-MM-DD`, when known.
@@ -45,6 +48,35 @@ pub struct NodeImage {
     pub retired: bool,
     /// Whether this is the image to pick for new Linux container pools.
     pub recommended: bool,
+    /// The CPU architecture of the nodes (`amd64` unless the entry says `arm64`).
+    #[serde(default)]
+    pub architecture: Architecture,
+    /// Where these facts come from.
+    pub source: String,
+    /// When the entry was last checked against its source, `YYYY-MM`.
+    pub as_of: String,
+}
+
+/// The CPU architecture of a node image, as OCI platforms name it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Architecture {
+    /// x86-64.
+    #[default]
+    Amd64,
+    /// 64-bit Arm (Azure Cobalt 100 nodes).
+    Arm64,
+}
+
+impl Architecture {
+    /// The OCI platform architecture (`amd64`, `arm64`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Amd64 => "amd64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
 }
 
 /// Operating system family of a node image.
@@ -70,6 +102,10 @@ pub struct RetiredOffer {
     pub offer: String,
     /// When its last SKU reached end of life, `YYYY-MM-DD`.
     pub end_of_life: String,
+    /// Where this comes from.
+    pub source: String,
+    /// When it was last checked against its source, `YYYY-MM`.
+    pub as_of: String,
 }
 
 #[derive(Deserialize)]
@@ -348,9 +384,96 @@ fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
+/// Whether `s` is a `YYYY-MM` date (the catalog's `as-of`).
+pub fn is_year_month(s: &str) -> bool {
+    s.split_once('-').is_some_and(|(y, m)| {
+        y.len() == 4
+            && y.bytes().all(|b| b.is_ascii_digit())
+            && m.len() == 2
+            && m.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_entry_names_its_source_and_when_it_was_checked() {
+        for image in images() {
+            assert!(
+                !image.source.trim().is_empty(),
+                "{}: no source",
+                image.urn()
+            );
+            assert!(
+                is_year_month(&image.as_of),
+                "{}: as-of `{}`",
+                image.urn(),
+                image.as_of
+            );
+        }
+        for offer in &catalog().retired_offer {
+            assert!(
+                !offer.source.trim().is_empty(),
+                "{}: no source",
+                offer.offer
+            );
+            assert!(
+                is_year_month(&offer.as_of),
+                "{}: as-of `{}`",
+                offer.offer,
+                offer.as_of
+            );
+        }
+        // An entry without a source is not read at all.
+        let entry = NODE_IMAGES_TOML
+            .split("\n[[image]]\n")
+            .nth(1)
+            .unwrap()
+            .split("\n[[")
+            .next()
+            .unwrap();
+        let without: String = entry
+            .lines()
+            .filter(|l| !l.starts_with("source ="))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(toml::from_str::<NodeImage>(entry).is_ok(), "{entry}");
+        assert!(toml::from_str::<NodeImage>(&without).is_err());
+        assert!(!is_year_month("2026-13") && !is_year_month("26-06") && is_year_month("2026-06"));
+    }
+
+    #[test]
+    fn arm64_is_an_architecture_and_amd64_the_default() {
+        let arm: NodeImage = toml::from_str(
+            &NODE_IMAGES_TOML
+                .split("\n[[image]]\n")
+                .nth(1)
+                .unwrap()
+                .split("\n[[")
+                .next()
+                .unwrap()
+                .replace(
+                    "recommended = true",
+                    "recommended = true\narchitecture = \"arm64\"",
+                ),
+        )
+        .unwrap();
+        assert_eq!(arm.architecture.as_str(), "arm64");
+        // Without the field, amd64.
+        let amd: NodeImage = toml::from_str(
+            NODE_IMAGES_TOML
+                .split("\n[[image]]\n")
+                .nth(1)
+                .unwrap()
+                .split("\n[[")
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(amd.architecture, Architecture::Amd64);
+    }
 
     fn date(s: &str) -> Date {
         Date::parse(s).unwrap()

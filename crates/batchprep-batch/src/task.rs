@@ -9,7 +9,7 @@ use std::{fmt, str::FromStr};
 
 use serde::Deserialize;
 
-pub use run_options::{RunOptions, quote_words};
+pub use run_options::{AGENT_ACCEPTED, RunOptions, agent_accepts, expand_variables, quote_words};
 
 /// Where Batch mounts `AZ_BATCH_NODE_ROOT_DIR` on Linux nodes (Ubuntu images; temp disk at `/mnt`).
 pub const NODE_ROOT_DIR: &str = "/mnt/batch";
@@ -483,7 +483,17 @@ impl TaskContainer {
 
     /// Resolves the task against the image's defaults: the container Batch's `docker create` makes.
     pub fn resolve(&self, image: &ImageDefaults) -> EffectiveContainer {
-        let opts = &self.run_options;
+        let batch_env = self.batch_env();
+        // The agent expands variables of the task's environment in the run options.
+        let task_env = |name: &str| {
+            batch_env
+                .iter()
+                .chain(&self.environment)
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let opts = &self.run_options.expanded(&task_env);
         // Docker: an --entrypoint on create drops the image CMD too; the command line is the CMD.
         let (entrypoint, entrypoint_source) = match &opts.entrypoint {
             Some(e) if e.is_empty() => (Vec::new(), EntrypointSource::RunOptions),
@@ -532,7 +542,6 @@ impl TaskContainer {
                 None => (kv.clone(), String::new()),
             })
             .collect();
-        let batch_env = self.batch_env();
         for (k, v) in batch_env.iter().chain(&self.environment) {
             set_env(&mut env, k, v);
         }
@@ -881,6 +890,24 @@ mod tests {
         assert_eq!(
             (c.cwd.as_str(), c.cwd_source),
             ("/", CwdSource::ImageWorkdir)
+        );
+    }
+
+    #[test]
+    fn variables_in_run_options_are_the_agents_to_expand() {
+        let c = task("", "--workdir $AZ_BATCH_TASK_WORKING_DIR/out").resolve(&image(
+            &[],
+            &["a"],
+            "/app",
+        ));
+        assert_eq!(c.cwd, "/mnt/batch/tasks/workitems/job/job-1/task/wd/out");
+        assert_eq!(c.cwd_source, CwdSource::RunOptions);
+        assert!(c.cwd_is_mounted());
+        let mut t = task("", "-v ${SCRATCH}:/scratch");
+        t.environment = vec![("SCRATCH".into(), "/mnt/batch/shared/s".into())];
+        assert_eq!(
+            t.resolve(&image(&[], &[], "")).mounts[1].source,
+            "/mnt/batch/shared/s"
         );
     }
 

@@ -37,6 +37,8 @@ pub enum Source {
 pub struct VmTraits {
     /// NVIDIA GPUs (NC, ND, NV families).
     pub gpu: bool,
+    /// The GPU model (`V100`, `T4`, `A10`, `A100`, `H100`), when known.
+    pub gpu_model: Option<&'static str>,
     /// InfiniBand RDMA network (an `r` in H- and N-series sizes).
     pub infiniband: bool,
     /// The temp disk.
@@ -50,8 +52,17 @@ pub struct VmTraits {
 struct SizeGroup {
     names: Vec<String>,
     gpu: bool,
+    #[serde(default)]
+    gpu_model: Option<String>,
     infiniband: bool,
     temp_disk: TempDisk,
+    /// Where the group's facts come from; required, so an entry without one does not load. Read
+    /// only by the tests: the data carries its provenance, the code needs none of it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    source: String,
+    /// When they were last checked, `YYYY-MM`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    as_of: String,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +88,7 @@ pub fn traits(name: &str) -> Option<VmTraits> {
         if group.names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Some(VmTraits {
                 gpu: group.gpu,
+                gpu_model: group.gpu_model.as_deref(),
                 infiniband: group.infiniband,
                 temp_disk: group.temp_disk,
                 source: Source::Table,
@@ -85,6 +97,9 @@ pub fn traits(name: &str) -> Option<VmTraits> {
     }
     from_name(name)
 }
+
+/// GPU models that size names carry as their accelerator part.
+const NAMED_GPUS: &[&str] = &["A10", "T4", "A100", "H100", "H200", "V100", "A10G", "M60"];
 
 fn from_name(name: &str) -> Option<VmTraits> {
     let lower = name.to_ascii_lowercase();
@@ -130,8 +145,15 @@ fn from_name(name: &str) -> Option<VmTraits> {
     } else {
         TempDisk::Scsi
     };
+    // The accelerator part of the name (`Standard_NV36ads_A10_v5`), when it names one.
+    let gpu_model = rest
+        .split('_')
+        .skip(1)
+        .find_map(|part| NAMED_GPUS.iter().find(|m| m.eq_ignore_ascii_case(part)))
+        .copied();
     Some(VmTraits {
         gpu,
+        gpu_model: gpu_model.filter(|_| gpu),
         infiniband,
         temp_disk,
         source: Source::Name,
@@ -177,8 +199,33 @@ mod tests {
                     (g.gpu, g.infiniband),
                     "{n}"
                 );
+                // A model the name carries is the table's.
+                if let Some(model) = by_name.gpu_model {
+                    assert_eq!(Some(model), g.gpu_model.as_deref(), "{n}");
+                }
+                assert_eq!(
+                    g.gpu,
+                    g.gpu_model.is_some(),
+                    "{n}: a GPU size names its model"
+                );
             }
         }
+    }
+
+    #[test]
+    fn every_size_group_names_its_source_and_when_it_was_checked() {
+        for g in table() {
+            assert!(!g.source.trim().is_empty(), "{:?}: no source", g.names);
+            assert!(
+                crate::catalog::is_year_month(&g.as_of),
+                "{:?}: as-of `{}`",
+                g.names,
+                g.as_of
+            );
+        }
+        // A group without a source is not read at all.
+        let without = "[[size]]\nnames = [\"Standard_X1\"]\ngpu = false\ninfiniband = false\ntemp-disk = \"none\"\nas-of = \"2026-06\"\n";
+        assert!(toml::from_str::<SizesFile>(without).is_err());
     }
 
     #[test]
@@ -204,6 +251,10 @@ mod tests {
             TempDisk::Nvme
         );
         assert!(traits("Standard_ND96isr_H100_v5").unwrap().infiniband);
+        assert_eq!(traits("Standard_NC6s_v3").unwrap().gpu_model, Some("V100"));
+        let a10 = traits("Standard_NV72ads_A10_v5").unwrap();
+        assert_eq!((a10.gpu_model, a10.source), (Some("A10"), Source::Name));
+        assert_eq!(traits("Standard_NC16s_v3").unwrap().gpu_model, None);
         assert!(traits("Standard_HB60-45rs").unwrap().infiniband);
         assert_eq!(traits("Large"), None);
     }

@@ -106,3 +106,46 @@ impl PlatformJson {
         }
     }
 }
+
+/// The config media types of a container image: OCI's and Docker's.
+pub(crate) const IMAGE_CONFIG_TYPES: &[&str] = &[
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+];
+
+/// What a manifest's config media type says the artifact is, when it is not a container image;
+/// `None` for an image config (or none given, which OCI reads as one).
+pub fn artifact_kind(config_media_type: &str) -> Option<&'static str> {
+    if config_media_type.is_empty() || IMAGE_CONFIG_TYPES.contains(&config_media_type) {
+        return None;
+    }
+    Some(match config_media_type {
+        "application/vnd.sylabs.sif.config.v1+json" => "a Singularity (SIF) image",
+        "application/vnd.cncf.helm.config.v1+json" => "a Helm chart",
+        // The OCI 1.1 empty config: an artifact whose type is the manifest's `artifactType`.
+        "application/vnd.oci.empty.v1+json" => "an OCI artifact",
+        "application/vnd.unknown.config.v1+json" => "an ORAS artifact",
+        "application/vnd.wasm.config.v0+json" => "a WebAssembly module",
+        _ => "not a container image config",
+    })
+}
+
+#[cfg(test)]
+mod artifact_tests {
+    #[test]
+    fn image_configs_are_images_and_artifacts_are_named() {
+        assert_eq!(
+            super::artifact_kind("application/vnd.oci.image.config.v1+json"),
+            None
+        );
+        assert_eq!(super::artifact_kind(""), None);
+        assert_eq!(
+            super::artifact_kind("application/vnd.sylabs.sif.config.v1+json"),
+            Some("a Singularity (SIF) image")
+        );
+        assert_eq!(
+            super::artifact_kind("application/vnd.example.thing+json"),
+            Some("not a container image config")
+        );
+    }
+}

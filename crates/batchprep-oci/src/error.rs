@@ -108,6 +108,17 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A manifest whose config is not a container image config: an artifact stored in a registry
+    /// (a Singularity image, a Helm chart, an ORAS artifact), which no container runtime can run.
+    #[error("{location} is not a container image: its manifest's config is `{media_type}`, {kind}")]
+    NotAContainerImage {
+        /// The image.
+        location: String,
+        /// The config descriptor's media type.
+        media_type: String,
+        /// What that media type is, for people (`a Singularity (SIF) image`).
+        kind: &'static str,
+    },
     /// A media type we do not read.
     #[error("{blob} has unknown media type `{media_type}`")]
     UnknownMediaType {

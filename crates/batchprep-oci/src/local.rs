@@ -27,8 +27,6 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// A reader over one file or archive member.
@@ -317,13 +315,11 @@ fn open_oci(
         location: manifest_blob.clone(),
         detail: "manifest has no config".into(),
     })?;
-    if !config_desc.media_type.is_empty()
-        && config_desc.media_type != OCI_CONFIG
-        && config_desc.media_type != DOCKER_CONFIG
-    {
-        return Err(Error::UnknownMediaType {
-            blob: format!("config {}", config_desc.digest),
+    if let Some(kind) = crate::config_json::artifact_kind(&config_desc.media_type) {
+        return Err(Error::NotAContainerImage {
+            location: store.location(),
             media_type: config_desc.media_type,
+            kind,
         });
     }
     let config_digest = Digest::parse(&config_desc.digest, &manifest_blob)?;

@@ -124,3 +124,27 @@ fn skopeo_zstd_layout() {
     );
     assert_two_layer_view(&image);
 }
+
+/// A Singularity image as `singularity push` stores it: the reader names the config media type and
+/// reads nothing more (testdata/rules/not-a-container-image/make-sif).
+#[test]
+fn a_singularity_artifact_is_not_a_container_image() {
+    let dir = batchprep_testkit::repo_root().join("testdata/rules/not-a-container-image/sif");
+    let source = ImageSource::parse(&format!("oci:{}:1.0", dir.display())).unwrap();
+    let err = open(&source, &OpenOptions::default()).unwrap_err();
+    match &err {
+        batchprep_oci::Error::NotAContainerImage {
+            media_type, kind, ..
+        } => {
+            assert_eq!(media_type, "application/vnd.sylabs.sif.config.v1+json");
+            assert_eq!(*kind, "a Singularity (SIF) image");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().ends_with(
+            "is not a container image: its manifest's config is `application/vnd.sylabs.sif.config.v1+json`, a Singularity (SIF) image"
+        ),
+        "{err}"
+    );
+}

@@ -62,6 +62,17 @@ pub fn repo_root() -> PathBuf {
         .expect("the testkit crate sits two levels below the repository root")
 }
 
+/// The corpus of real public definitions, `shared/corpus` beside the repository, or beside the
+/// directory a git worktree of it sits in (`wt/NAME`).
+pub fn corpus_dir() -> PathBuf {
+    let root = repo_root();
+    root.ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| root.join("../shared/corpus"))
+}
+
 /// Runs `program args`, panicking with its output when it is missing or fails; returns stdout.
 pub fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)

@@ -56,6 +56,19 @@ pub struct ConfigFile {
     /// Image sources: `[images.local]` maps references to local images.
     #[serde(default)]
     pub images: Option<Images>,
+    /// What the pools' Batch node agent accepts beyond what batchprep knows it to.
+    #[serde(default)]
+    pub node_agent: Option<NodeAgent>,
+}
+
+/// `[node-agent]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NodeAgent {
+    /// `containerRunOptions` options (as written: `--ulimit`, `-m`) the node agent accepts beyond
+    /// the known set; `unknown-run-option` does not report them.
+    #[serde(default)]
+    pub accepted_run_options: Vec<String>,
 }
 
 /// `[images]`.
@@ -137,6 +150,14 @@ impl Config {
             out.insert(reference.to_string(), parsed);
         }
         Ok(out)
+    }
+
+    /// `[node-agent] accepted-run-options`.
+    pub fn accepted_run_options(&self) -> &[String] {
+        self.file
+            .node_agent
+            .as_ref()
+            .map_or(&[], |a| a.accepted_run_options.as_slice())
     }
 
     /// The policy the file sets.

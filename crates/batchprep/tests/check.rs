@@ -241,7 +241,7 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = root().join("../shared/corpus").join(kind);
+    let dir = batchprep_testkit::corpus_dir().join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| {
             panic!(

@@ -292,7 +292,7 @@ error[gpus-run-option]: task render-2 (app:1)
 12 |       \"containerRunOptions\": \"--gpus all\"
    |                              ^
   = containerRunOptions has `--gpus all`; Batch enables GPUs for container tasks itself
-  = why: On GPU pools Batch gives container tasks the GPUs itself. An extra `--gpus` conflicts with what Batch sets up and fails the container create on nodes without the NVIDIA container toolkit.
+  = why: On GPU pools Batch gives container tasks the GPUs (and InfiniBand devices) itself. The node agent parses `containerRunOptions` itself and rejects `--gpus` before Docker runs: the task fails with `ContainerInvalidSettings` (\"Some supplied docker options are not recognized or are unsupported: --gpus\"). Given to Docker directly, `--gpus` fails to start on nodes without the NVIDIA container hook (`could not select device driver \"\" with capabilities: [[gpu]]`).
   = fix: remove `--gpus` from containerRunOptions and run the task on a GPU VM size
 
 2 errors, 0 warnings, 0 notes

@@ -242,7 +242,7 @@ fn every_emitted_surface_reads_back_like_rest() {
 /// snapshot. A file that holds no pool says so (exit 2, one line).
 #[test]
 fn corpus_of_terraform_bicep_and_shipyard() {
-    let corpus = root().join("../shared/corpus");
+    let corpus = batchprep_testkit::corpus_dir();
     let mut review = String::new();
     let mut record = |label: &str, pool: &Path| {
         let (code, lines, stderr) = check(pool.to_str().unwrap());
@@ -386,6 +386,16 @@ const NOT_EXPRESSIBLE: &[(&str, &str, &str)] = &[
         "shipyard",
         "node-image-without-docker",
         "Shipyard's node prep installs Docker on non-native pools, and native pools run only on Batch's container images",
+    ),
+    (
+        "shipyard",
+        "gpu-image-without-nvidia-runtime",
+        "Shipyard's native pools run only on Batch's container images (`microsoft-azure-batch` offers); on any other image its node prep sets up Docker and the GPU stack itself",
+    ),
+    (
+        "shipyard",
+        "gpu-not-driven-by-image",
+        "Shipyard's native pools run only on Batch's container images, none of which is an HPC image; on any other image its node prep sets up the GPU stack itself",
     ),
     (
         "shipyard",

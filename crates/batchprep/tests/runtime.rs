@@ -782,6 +782,41 @@ fn redundant_rm_option_is_a_note_and_runs() {
     assert_eq!(report["findings"][0]["severity"], "note");
 }
 
+/// A `docker` client in the image is not enough: the container has no daemon. The fixture's
+/// `/usr/bin/docker` stands for the real client and fails as it does without a reachable
+/// `/var/run/docker.sock`; the twin runs the program itself, as Batch means it to be run.
+#[test]
+fn docker_in_container() {
+    let image = image("docker-in-container")
+        .file(
+            "/usr/bin/docker",
+            0o755,
+            b"#!/bin/sh\n[ -S /var/run/docker.sock ] && exec /app/run.sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2\nexit 1\n",
+        )
+        .build();
+    pair(
+        "docker-in-container",
+        (&image, task("/bin/sh -c 'docker run --rm app /app/run.sh'")),
+        (&image, task("/bin/sh -c '/app/run.sh'")),
+    );
+}
+
+/// `unknown-run-option` is about the Batch node agent, not Docker: Moby runs `--cap-drop=ALL` and the
+/// task works, and lint still warns, because the agent's own parser is what rejects an option it does
+/// not know (DESIGN §7). The twin, with an option the agent is known to accept, runs without a word.
+#[test]
+fn unknown_run_option_is_the_agents_not_mobys() {
+    let image = image("unknown-run-option").build();
+    let t = task("/app/run.sh").options("--cap-drop=ALL");
+    let (ran, said) = run("unknown-run-option", "failing", &image, t);
+    assert!(ran, "{said}");
+    assert_eq!(lint(&image, t), ["unknown-run-option"]);
+    let twin = task("/app/run.sh").options("--shm-size 64m");
+    let (ran, said) = run("unknown-run-option", "working", &image, twin);
+    assert!(ran, "{said}");
+    assert_eq!(lint(&image, twin), Vec::<String>::new());
+}
+
 #[test]
 fn unexpanded_variable() {
     // Prints the marker only when given an existing directory.

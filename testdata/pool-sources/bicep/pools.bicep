@@ -87,7 +87,7 @@ resource plain 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = [for name in [
   parent: batchAccount
   name: 'plain-${name}'
   properties: {
-    vmSize: 'Standard_D2s_v3'
+    vmSize: 'Standard_NC4as_T4_v3'
     deploymentConfiguration: {
       virtualMachineConfiguration: {
         imageReference: {
@@ -124,6 +124,31 @@ resource ib 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {
           type: 'DockerCompatible'
           containerImageNames: [
             'ghcr.io/acme/solver:2.0'
+          ]
+        }
+      }
+    }
+  }
+}
+
+// V100 GPUs on the 24.04 HPC image, which does not drive them; a registry host in upper case.
+resource v100 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {
+  parent: batchAccount
+  name: 'v100'
+  properties: {
+    vmSize: 'Standard_NC6s_v3'
+    deploymentConfiguration: {
+      virtualMachineConfiguration: {
+        imageReference: {
+          publisher: 'microsoft-dsvm'
+          offer: 'ubuntu-hpc'
+          sku: '2404'
+        }
+        nodeAgentSkuId: 'batch.node.ubuntu 24.04'
+        containerConfiguration: {
+          type: 'DockerCompatible'
+          containerImageNames: [
+            'MyAcr.azurecr.io/cuda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
           ]
         }
       }

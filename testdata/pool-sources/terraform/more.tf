@@ -27,7 +27,7 @@ resource "azurerm_batch_pool" "plain" {
   name                = "plain-${var.vm_size}"
   resource_group_name = "rg"
   account_name        = "acct"
-  vm_size             = "Standard_D2s_v3"
+  vm_size             = "Standard_NC4as_T4_v3"
   node_agent_sku_id   = "batch.node.ubuntu 24.04"
 
   storage_image_reference {
@@ -51,5 +51,28 @@ resource "azurerm_batch_pool" "plain" {
         scope = "Pool"
       }
     }
+  }
+}
+
+# V100 GPUs on the 24.04 HPC image, which does not drive them; a registry host in upper case.
+resource "azurerm_batch_pool" "v100" {
+  name                = "v100"
+  resource_group_name = "rg"
+  account_name        = "acct"
+  vm_size             = "Standard_NC6s_v3"
+  node_agent_sku_id   = "batch.node.ubuntu 24.04"
+
+  storage_image_reference {
+    publisher = "microsoft-dsvm"
+    offer     = "ubuntu-hpc"
+    sku       = "2404"
+    version   = "latest"
+  }
+
+  fixed_scale {}
+
+  container_configuration {
+    type                  = "DockerCompatible"
+    container_image_names = ["MyAcr.azurecr.io/cuda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]
   }
 }

@@ -31,6 +31,42 @@ pub struct RunOptions {
     pub network: Option<String>,
     /// Every other flag, with its value when it had one, in order.
     pub other: Vec<String>,
+    /// Every flag as written, without its value (`--shm-size`, `-v`), in order: what the node
+    /// agent's own parser is asked to accept.
+    pub flags: Vec<String>,
+}
+
+/// The run options the Batch node agent is known to accept, each with its other spelling. The agent
+/// parses `containerRunOptions` itself and fails the task with `ContainerInvalidSettings` on an
+/// option it does not know; its own list is not public, so this is what public clients are seen
+/// using with it (DESIGN §7). The long spelling of a short option seen there (`--volume` for `-v`)
+/// is taken to be accepted too: that is an inference.
+pub const AGENT_ACCEPTED: &[&[&str]] = &[
+    &["-v", "--volume"],
+    &["--mount"],
+    &["-e", "--env"],
+    &["--privileged"],
+    &["--shm-size"],
+    &["--ipc"],
+    &["--cpu-shares"],
+    &["--memory"],
+    &["--rm"],
+    &["-w", "--workdir"],
+    &["--entrypoint"],
+    &["--hostname"],
+    &["-u", "--user"],
+    &["--name"],
+    &["-l", "--label"],
+    &["-p", "--publish"],
+];
+
+/// Whether the node agent is known to accept `flag` (as written, without a value), or the user
+/// says it does (`extra`).
+pub fn agent_accepts(flag: &str, extra: &[String]) -> bool {
+    AGENT_ACCEPTED
+        .iter()
+        .any(|spellings| spellings.contains(&flag))
+        || extra.iter().any(|e| e == flag)
 }
 
 /// A flag this model understands: its long name, short name and whether it takes a value.
@@ -104,6 +140,7 @@ impl RunOptions {
         };
         let mut iter = words.into_iter().peekable();
         while let Some(word) = iter.next() {
+            opts.flags.push(flag_name(&word));
             let Some((known, inline)) = classify(&word) else {
                 if !word.starts_with('-') {
                     return Err(TaskError::RunOptionsPositional(word));
@@ -143,6 +180,21 @@ impl RunOptions {
         Ok(opts)
     }
 
+    /// The options with `$NAME` and `${NAME}` in their values expanded through `lookup`, as the node
+    /// agent expands them before Docker sees them (DESIGN §7: Batch Shipyard's native mode relied on
+    /// `-w $AZ_BATCH_TASK_WORKING_DIR`). `words` stay as written.
+    pub fn expanded(&self, lookup: &dyn Fn(&str) -> Option<String>) -> RunOptions {
+        let one = |v: &String| expand_variables(v, lookup);
+        RunOptions {
+            workdir: self.workdir.as_ref().map(one),
+            entrypoint: self.entrypoint.as_ref().map(one),
+            user: self.user.as_ref().map(one),
+            env: self.env.iter().map(one).collect(),
+            volumes: self.volumes.iter().map(one).collect(),
+            ..self.clone()
+        }
+    }
+
     /// Whether no run options were given.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
@@ -173,6 +225,19 @@ impl RunOptions {
     }
 }
 
+/// The flag of `word` without an inline value: `--shm-size=1g` -> `--shm-size`, `-w/app` -> `-w`.
+fn flag_name(word: &str) -> String {
+    if word.starts_with("--") {
+        return word.split_once('=').map_or(word, |(n, _)| n).to_owned();
+    }
+    // A short flag that takes a value may have it glued on; one that does not is the whole word
+    // (`-it` is two flags Docker would split, and neither is one the model knows).
+    match classify(word) {
+        Some((known, _)) if known.value || word.len() == 2 => word[..2].to_owned(),
+        _ => word.to_owned(),
+    }
+}
+
 /// The known flag `word` is, and its inline value (`--workdir=/app`, `-w/app`).
 fn classify(word: &str) -> Option<(&'static Known, Option<String>)> {
     if let Some(long) = word.strip_prefix("--") {
@@ -192,6 +257,41 @@ fn classify(word: &str) -> Option<(&'static Known, Option<String>)> {
         Some(rest.strip_prefix('=').unwrap_or(&rest).to_owned())
     };
     Some((known, inline))
+}
+
+/// `text` with every `$NAME` and `${NAME}` that `lookup` knows replaced by its value; the others stay
+/// as written.
+pub fn expand_variables(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let braced = after.starts_with('{');
+        let name_start = usize::from(braced);
+        let name_len = after[name_start..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        let name = &after[name_start..name_start + name_len];
+        let end = name_start + name_len + usize::from(braced);
+        let closed = !braced || after[name_start + name_len..].starts_with('}');
+        let value = (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && closed)
+            .then(|| lookup(name))
+            .flatten();
+        match value {
+            Some(v) => {
+                out.push_str(&v);
+                rest = &after[end..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 impl fmt::Display for RunOptions {
@@ -258,6 +358,24 @@ mod tests {
         assert_eq!(o.volumes, ["/data:/data", "/x:/y"]);
         assert_eq!(o.network.as_deref(), Some("host"));
         assert_eq!(o.other, ["--shm-size", "1g", "--init"]);
+        assert_eq!(
+            o.flags,
+            [
+                "--workdir",
+                "--entrypoint",
+                "-u",
+                "--gpus",
+                "--rm",
+                "--runtime",
+                "-e",
+                "--env",
+                "-v",
+                "--volume",
+                "--network",
+                "--shm-size",
+                "--init"
+            ]
+        );
     }
 
     #[test]
@@ -266,6 +384,30 @@ mod tests {
         assert_eq!(o.workdir.as_deref(), Some("/app"));
         assert_eq!(o.env, ["X=1"]);
         assert_eq!(o.user.as_deref(), Some("0"));
+        assert_eq!(o.flags, ["-w", "-e", "-u"]);
+    }
+
+    #[test]
+    fn variables_in_values_are_expanded_and_unknown_ones_kept() {
+        let lookup = |k: &str| (k == "AZ_BATCH_TASK_WORKING_DIR").then(|| "/mnt/wd".to_owned());
+        assert_eq!(
+            expand_variables(
+                "$AZ_BATCH_TASK_WORKING_DIR/x:${AZ_BATCH_TASK_WORKING_DIR}",
+                &lookup
+            ),
+            "/mnt/wd/x:/mnt/wd"
+        );
+        assert_eq!(
+            expand_variables("$HOME ${AZ_BATCH_TASK_WORKING_DIR $1 5$", &lookup),
+            "$HOME ${AZ_BATCH_TASK_WORKING_DIR $1 5$"
+        );
+        let o =
+            RunOptions::parse("-w $AZ_BATCH_TASK_WORKING_DIR -v ${AZ_BATCH_TASK_WORKING_DIR}:/in")
+                .unwrap()
+                .expanded(&lookup);
+        assert_eq!(o.workdir.as_deref(), Some("/mnt/wd"));
+        assert_eq!(o.volumes, ["/mnt/wd:/in"]);
+        assert_eq!(o.words[1], "$AZ_BATCH_TASK_WORKING_DIR");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Every rule module declares its identity once, as `pub const RULE: Rule = Rule::new("name",
 //! &[facts]);` (see [`Rule`]), and its family lists the module once: `container::RULES`,
-//! `pool::RULES`, `network::RULES`, `registry::RULES`, `coverage::RULES`. [`all`] chains the
+//! `pool::RULES`, `network::RULES`, `registry::RULES`, `coverage::RULES`, `artifact::RULES`. [`all`] chains the
 //! families; a test keeps it and the catalog under `rules/` one to one.
 //!
 //! Adding a rule, or converting one written in the older style (`pub const NAME: &str = "x";` and
@@ -20,6 +20,7 @@
 //!    (`linux_only`: models Linux exec, skipped for Windows images); for a pool rule
 //!    `PoolRule { rule: x::RULE, check: x::check }` in `pool::RULES`.
 
+pub mod artifact;
 pub mod container;
 pub mod coverage;
 pub mod network;
@@ -34,6 +35,7 @@ pub fn all() -> impl Iterator<Item = Rule> {
     coverage::RULES
         .iter()
         .copied()
+        .chain(artifact::RULES.iter().copied())
         .chain(container::RULES.iter().map(|r| r.rule))
         .chain(network::RULES.iter().copied())
         .chain(pool::RULES.iter().map(|r| r.rule))

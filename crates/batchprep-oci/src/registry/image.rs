@@ -206,6 +206,13 @@ pub fn open(
             PullError::Manifest("the manifest names no config".into()),
         )
     })?;
+    if let Some(kind) = crate::config_json::artifact_kind(&config_desc.media_type) {
+        return Err(Error::NotAContainerImage {
+            location: source.clone(),
+            media_type: config_desc.media_type,
+            kind,
+        });
+    }
     let config_bytes = reader.config(&config_desc.digest)?;
     let config: ConfigJson =
         serde_json::from_slice(&config_bytes).map_err(|e| Error::InvalidJson {

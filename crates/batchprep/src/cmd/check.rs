@@ -287,7 +287,9 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             );
             // The rules that read only the task still run.
             if let Some(container) = &t.container {
-                for f in lint_container(&ContainerFacts::without_image(container, &node)) {
+                let facts = ContainerFacts::without_image(container, &node)
+                    .accepting(config.accepted_run_options());
+                for f in lint_container(&facts) {
                     findings.push(f.in_task(&t.place.pointer, |p| t.place.file.locate(p)));
                 }
             }
@@ -305,7 +307,7 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         cache_dir: None,
         timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
     };
-    let open_source = |source: &ImageSource| -> Result<Image, String> {
+    let open_source = |source: &ImageSource| -> Result<Image, batchprep_oci::Error> {
         crate::image_open::open_for_node(&node, |platform| {
             let options = OpenOptions {
                 platform: platform.clone(),
@@ -322,7 +324,6 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
                 local => crate::image_open::open(local, &options, &anonymous),
             }
         })
-        .map_err(|e| format!("{e}"))
     };
     // The source of each image to read: a local copy, else the registry (unless offline, or the
     // probe already found it not pullable, which the registry rules report).
@@ -341,7 +342,8 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     wanted.sort_by(|a, b| a.0.cmp(&b.0));
     wanted.dedup_by(|a, b| a.0 == b.0);
     // Images are read in parallel: a registry image is mostly waiting on the network.
-    let images: BTreeMap<String, Result<Image, String>> = open_all(&wanted, &open_source);
+    let images: BTreeMap<String, Result<Image, batchprep_oci::Error>> =
+        open_all(&wanted, &open_source);
     let mut linted = 0usize;
     // Images already reported as not inspected, so each is reported once.
     let mut reported: Vec<String> = Vec::new();
@@ -349,6 +351,23 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         let key = reference.to_string();
         let image = match images.get(&key) {
             Some(Ok(image)) => Some(image),
+            // An artifact given as an image is the user's finding, not a read failure.
+            Some(Err(batchprep_oci::Error::NotAContainerImage {
+                media_type, kind, ..
+            })) => {
+                let finding = Finding::new(
+                    batchprep_lint::rules::artifact::not_a_container_image::RULE,
+                    batchprep_lint::rules::container::subject(&task.image, task),
+                    format!("`{}` is not a container image: its manifest's config media type is `{media_type}`, {kind}: Batch runs only container images", reference.familiar()),
+                )
+                .about(batchprep_lint::rules::TaskField::ImageName)
+                .with_fix("name the container image built for the task; run the artifact from inside one (`singularity run`, `helm`, `oras pull`)");
+                findings.push(match place {
+                    Some(place) => finding.in_task(&place.pointer, |p| place.file.locate(p)),
+                    None => finding,
+                });
+                None
+            }
             Some(Err(e)) => {
                 if !reported.contains(&key) {
                     reported.push(key.clone());
@@ -384,7 +403,8 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
                 ContainerFacts::new(image, task, &node)
             }
             None => ContainerFacts::without_image(task, &node),
-        };
+        }
+        .accepting(config.accepted_run_options());
         for mut f in lint_container(&facts) {
             if let Some(place) = place {
                 f = f.in_task(&place.pointer, |p| place.file.locate(p));
@@ -611,8 +631,8 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
 /// Opens every image, at most eight at a time, keyed as given.
 fn open_all(
     wanted: &[(String, ImageSource)],
-    open: &(dyn Fn(&ImageSource) -> Result<Image, String> + Sync),
-) -> BTreeMap<String, Result<Image, String>> {
+    open: &(dyn Fn(&ImageSource) -> Result<Image, batchprep_oci::Error> + Sync),
+) -> BTreeMap<String, Result<Image, batchprep_oci::Error>> {
     const PARALLEL: usize = 8;
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..PARALLEL.min(wanted.len()))

@@ -121,7 +121,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             images.insert(job.image_arg.clone(), image);
         }
         let image = &images[&job.image_arg];
-        let facts = ContainerFacts::new(image, &job.task, &node);
+        let facts =
+            ContainerFacts::new(image, &job.task, &node).accepting(config.accepted_run_options());
         if args.explain_run {
             explain(&mut human, &facts);
         }

@@ -16,6 +16,7 @@ use crate::{
 };
 
 pub mod bare_shell_entrypoint;
+pub mod docker_in_container;
 pub mod elf_architecture_mismatch;
 pub mod elf_loader_missing;
 pub mod entrypoint_swallows_command_line;
@@ -36,6 +37,7 @@ pub mod shebang_crlf;
 pub mod shebang_interpreter_missing;
 pub mod shell_form_entrypoint;
 pub mod unexpanded_variable;
+pub mod unknown_run_option;
 pub mod workdir_not_a_directory;
 pub mod workdir_relative_argument;
 
@@ -168,6 +170,16 @@ pub const RULES: &[ContainerRule] = &[
         check: shell_form_entrypoint::check,
         linux_only: true,
     },
+    ContainerRule {
+        rule: unknown_run_option::RULE,
+        check: unknown_run_option::check,
+        linux_only: false,
+    },
+    ContainerRule {
+        rule: docker_in_container::RULE,
+        check: docker_in_container::check,
+        linux_only: false,
+    },
 ];
 
 /// Everything the container rules read.
@@ -191,6 +203,9 @@ pub struct ContainerFacts<'a> {
     /// Whether the image was read. Without it only the rules that need just the task run, and
     /// `config`, `platform`, `layers` and `fs` are empty.
     pub image_read: bool,
+    /// Run options the user says the node agent accepts beyond the known set
+    /// (`[node-agent] accepted-run-options`).
+    pub accepted_run_options: &'a [String],
 }
 
 /// The image's defaults, as the Batch model takes them.
@@ -226,7 +241,14 @@ impl<'a> ContainerFacts<'a> {
             task,
             run: task.resolve(&image_defaults(&image.config)),
             image_read: true,
+            accepted_run_options: &[],
         }
+    }
+
+    /// The same facts, with run options the node agent accepts beyond the known set.
+    pub fn accepting(mut self, run_options: &'a [String]) -> Self {
+        self.accepted_run_options = run_options;
+        self
     }
 
     /// The facts of `task` when its image could not be read: the rules that need only the task
@@ -247,6 +269,7 @@ impl<'a> ContainerFacts<'a> {
             task,
             run: task.resolve(&ImageDefaults::default()),
             image_read: false,
+            accepted_run_options: &[],
         }
     }
 

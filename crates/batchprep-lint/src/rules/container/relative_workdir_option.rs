@@ -1,4 +1,4 @@
-//! A relative `--workdir`: `docker create` rejects it.
+//! A relative `--workdir` (after the node agent expands its variables): `docker create` rejects it.
 
 use super::{ContainerFacts, join};
 use crate::{
@@ -14,7 +14,10 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Some(workdir) = &f.task.run_options.workdir else {
         return;
     };
-    if workdir.starts_with('/') {
+    // Judged after the agent's expansion (`$AZ_BATCH_TASK_WORKING_DIR` is absolute); a variable the
+    // task's environment does not set may still be, so it is not judged.
+    let expanded = &f.run.cwd;
+    if expanded.starts_with('/') || expanded.starts_with('$') {
         return;
     }
     out.push(

@@ -26,6 +26,8 @@ struct Case {
     config: ImageConfig,
     platform: Platform,
     task: TaskContainer,
+    /// `[node-agent] accepted-run-options`.
+    accepted: Vec<String>,
 }
 
 fn case(
@@ -53,6 +55,7 @@ fn case(
             TaskIdentity::default(),
         )
         .unwrap(),
+        accepted: Vec::new(),
     }
 }
 
@@ -78,6 +81,7 @@ impl Case {
             task: &self.task,
             run: self.task.resolve(&super::image_defaults(&self.config)),
             image_read: true,
+            accepted_run_options: &self.accepted,
         };
         lint_container(&facts)
             .into_iter()
@@ -416,6 +420,7 @@ fn run_option_rules() {
             "runtime-run-option: containerRunOptions has `--runtime nvidia`; container create fails on nodes without that runtime | fix: remove `--runtime` from containerRunOptions; Batch configures GPU containers without it",
             "redundant-rm-option: containerRunOptions has `--rm`; Batch removes the task container itself | fix: remove `--rm` from containerRunOptions",
             "relative-workdir-option: containerRunOptions has `--workdir app`, a relative path; the working directory must be absolute | fix: use an absolute path: `--workdir /app`",
+            format!("unknown-run-option: containerRunOptions has `--runtime`, which the Batch node agent is not known to accept (known: {KNOWN}); the agent fails the task with ContainerInvalidSettings on options it does not know | fix: remove `--runtime` from containerRunOptions, or, if your pools' node agent accepts it, add it to `accepted-run-options` under `[node-agent]` in batchprep.toml").as_str(),
         ]
     );
     assert!(
@@ -429,6 +434,135 @@ fn run_option_rules() {
         .lint()
         .is_empty()
     );
+}
+
+/// The run options the node agent is known to accept, as messages list them.
+const KNOWN: &str = "-v/--volume, --mount, -e/--env, --privileged, --shm-size, --ipc, --cpu-shares, --memory, --rm, -w/--workdir, --entrypoint, --hostname, -u/--user, --name, -l/--label, -p/--publish";
+
+#[test]
+fn unknown_run_option_names_the_option_and_the_known_set() {
+    let mut c = case(
+        base(),
+        &["/app/run.sh"],
+        &[],
+        "",
+        "--init --ulimit nofile=1024 -v /data:/data --init --shm-size=1g -w /app",
+    );
+    let fix = |flag: &str| {
+        format!(
+            "fix: remove `{flag}` from containerRunOptions, or, if your pools' node agent accepts it, add it to `accepted-run-options` under `[node-agent]` in batchprep.toml"
+        )
+    };
+    assert_eq!(
+        c.lint(),
+        [
+            format!(
+                "unknown-run-option: containerRunOptions has `--init`, which the Batch node agent is not known to accept (known: {KNOWN}); the agent fails the task with ContainerInvalidSettings on options it does not know | {}",
+                fix("--init")
+            ),
+            format!(
+                "unknown-run-option: containerRunOptions has `--ulimit`, which the Batch node agent is not known to accept (known: {KNOWN}); the agent fails the task with ContainerInvalidSettings on options it does not know | {}",
+                fix("--ulimit")
+            ),
+        ]
+    );
+    // The configured set extends the known one, and the messages list it.
+    c.accepted = vec!["--init".into()];
+    assert_eq!(
+        c.lint(),
+        [format!(
+            "unknown-run-option: containerRunOptions has `--ulimit`, which the Batch node agent is not known to accept (known: {KNOWN}, --init); the agent fails the task with ContainerInvalidSettings on options it does not know | {}",
+            fix("--ulimit")
+        )]
+    );
+    c.accepted.push("--ulimit".into());
+    assert!(c.lint().is_empty());
+    // `--gpus` has its own rule.
+    let c = case(base(), &["/app/run.sh"], &[], "", "--gpus all");
+    assert_eq!(c.lint().len(), 1);
+    assert!(c.lint()[0].starts_with("gpus-run-option: "));
+}
+
+#[test]
+fn docker_in_container_reads_the_command_line_and_shell_scripts() {
+    let msg = |cmd: &str| {
+        format!(
+            "docker-in-container: the command line runs `{cmd}` inside the task's container: Batch already runs the command line in a container of `oci:app:1`, which has no Docker daemon (the node's `/var/run/docker.sock` is not mounted) | fix: give the image to run as `containerSettings.imageName` and its arguments as `commandLine` (Batch pulls and runs it); prefetch images with the pool's `containerImageNames`"
+        )
+    };
+    let with_docker = || base().file("/usr/bin/docker", 0o755, 0, 0, SH);
+    let c = case(
+        with_docker(),
+        &[],
+        &[],
+        "docker run --rm ubuntu:24.04 echo hi",
+        "",
+    );
+    assert_eq!(c.lint(), [msg("docker run")]);
+    let c = case(
+        with_docker(),
+        &[],
+        &[],
+        "/bin/sh -c 'set -e; sudo /usr/bin/docker pull myacr.azurecr.io/app:1 && /app/run.sh'",
+        "",
+    );
+    assert_eq!(c.lint(), [msg("/usr/bin/docker pull")]);
+    // The twins: the node's socket mounted in, and the command itself without docker.
+    let c = case(
+        with_docker(),
+        &[],
+        &[],
+        "docker run --rm ubuntu:24.04 echo hi",
+        "-v /var/run/docker.sock:/var/run/docker.sock",
+    );
+    assert!(c.lint().is_empty());
+    assert!(
+        case(
+            with_docker(),
+            &[],
+            &[],
+            "/bin/sh -c '/app/run.sh; echo docker'",
+            ""
+        )
+        .lint()
+        .is_empty()
+    );
+    assert!(
+        case(with_docker(), &[], &[], "docker --version", "")
+            .lint()
+            .is_empty()
+    );
+}
+
+#[test]
+fn relative_workdir_option_is_judged_after_the_agent_expands_variables() {
+    let c = case(
+        base(),
+        &["/app/run.sh"],
+        &[],
+        "",
+        "--workdir out/$AZ_BATCH_TASK_ID",
+    );
+    assert_eq!(
+        c.lint(),
+        [
+            "relative-workdir-option: containerRunOptions has `--workdir out/$AZ_BATCH_TASK_ID`, a relative path; the working directory must be absolute | fix: use an absolute path: `--workdir /out/$AZ_BATCH_TASK_ID`"
+        ]
+    );
+    let c = case(
+        base(),
+        &["/app/run.sh"],
+        &[],
+        "",
+        "--workdir $AZ_BATCH_TASK_WORKING_DIR",
+    );
+    assert!(c.lint().is_empty());
+    // A task variable: relative or absolute as its value is.
+    let mut c = case(base(), &["/app/run.sh"], &[], "", "--workdir ${WORK}/out");
+    c.task.environment = vec![("WORK".into(), "/mnt/batch/shared".into())];
+    assert!(c.lint().is_empty());
+    c.task.environment = vec![("WORK".into(), "scratch".into())];
+    assert_eq!(c.lint().len(), 1);
 }
 
 #[test]
@@ -507,6 +641,7 @@ fn without_the_image_only_the_task_rules_run() {
             "redundant-rm-option at /containerSettings/containerRunOptions",
             "relative-workdir-option at /containerSettings/containerRunOptions",
             "unexpanded-variable at /commandLine",
+            "unknown-run-option at /containerSettings/containerRunOptions",
         ]
     );
 }

@@ -1,4 +1,5 @@
-//! `registryServer` must be a registry host (`myacr.azurecr.io`, `docker.io`), not a URL or a web site.
+//! `registryServer` must be a registry host (`myacr.azurecr.io`, `docker.io`), not a URL, a web site, a
+//! bare name or one of Docker Hub's other host names.
 
 use super::PoolFacts;
 use crate::{
@@ -16,6 +17,10 @@ const WEB_HOSTS: &[&str] = &[
     "docker.com",
     "portal.azure.com",
 ];
+
+/// Docker Hub's other names: its registry API host and its legacy index. Image references name Docker
+/// Hub `docker.io`, and credentials are looked up by the registry name an image resolves to.
+const HUB_ALIASES: &[&str] = &["index.docker.io", "registry-1.docker.io"];
 
 /// Docker's test for the first component of a reference being a registry: it has a `.` or a `:`, or is
 /// `localhost`. Anything else is a single label, which is never a reference's registry.
@@ -38,15 +43,19 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             (None, s.to_owned())
         };
         let web = WEB_HOSTS.iter().any(|w| host.eq_ignore_ascii_case(w));
+        let hub_alias = HUB_ALIASES.iter().any(|h| host.eq_ignore_ascii_case(h));
         let single_label = is_single_label(&host);
         let problem = match (problem, web, single_label) {
             (_, true, _) => format!("names the web site `{host}`, not a registry"),
             (Some(p), false, _) => p,
             (None, false, true) => "is not a registry host: a name without a domain (no `.` or `:`, not `localhost`) is resolved as a single-label host name, and image references never name it as their registry"
                 .to_owned(),
+            (None, false, false) if hub_alias => format!(
+                "names Docker Hub by `{host}`, not by `docker.io`, the registry Docker Hub images resolve to: the login is kept under a name the pulls of those images do not look up"
+            ),
             (None, false, false) => continue,
         };
-        let fixed = if web || host.eq_ignore_ascii_case("index.docker.io") {
+        let fixed = if web || hub_alias {
             "docker.io".to_owned()
         } else if single_label {
             // An Azure Container Registry's login server is its name, lower case, under azurecr.io.

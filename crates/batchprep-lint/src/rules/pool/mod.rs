@@ -14,6 +14,8 @@ use crate::{Finding, Location, rules::Rule};
 
 pub(crate) mod container_type_missing;
 pub(crate) mod docker_data_root_on_os_disk;
+pub(crate) mod gpu_image_without_nvidia_runtime;
+pub(crate) mod gpu_not_driven_by_image;
 pub(crate) mod invalid_registry_server;
 pub(crate) mod legacy_pool_field;
 pub(crate) mod missing_registry_credentials;
@@ -23,6 +25,7 @@ pub(crate) mod node_image_end_of_life;
 pub(crate) mod node_image_without_docker;
 pub(crate) mod obsolete_docker_daemon_flags;
 pub(crate) mod rdma_image_on_non_rdma_size;
+pub(crate) mod registry_host_uppercase;
 pub(crate) mod retired_node_image;
 pub(crate) mod task_image_not_prefetched;
 pub(crate) mod task_missing_container_settings;
@@ -150,6 +153,14 @@ pub const RULES: &[PoolRule] = &[
         check: docker_data_root_on_os_disk::check,
     },
     PoolRule {
+        rule: gpu_image_without_nvidia_runtime::RULE,
+        check: gpu_image_without_nvidia_runtime::check,
+    },
+    PoolRule {
+        rule: gpu_not_driven_by_image::RULE,
+        check: gpu_not_driven_by_image::check,
+    },
+    PoolRule {
         rule: invalid_registry_server::RULE,
         check: invalid_registry_server::check,
     },
@@ -184,6 +195,10 @@ pub const RULES: &[PoolRule] = &[
     PoolRule {
         rule: rdma_image_on_non_rdma_size::RULE,
         check: rdma_image_on_non_rdma_size::check,
+    },
+    PoolRule {
+        rule: registry_host_uppercase::RULE,
+        check: registry_host_uppercase::check,
     },
     PoolRule {
         rule: retired_node_image::RULE,

@@ -203,6 +203,69 @@ fn container_type_missing() {
 }
 
 #[test]
+fn gpu_not_driven_by_the_newest_hpc_image() {
+    let mut p = good_pool();
+    set(&mut p, "/vmSize", json!("Standard_NC6s_v3"));
+    let f = only(&run(&p), "gpu-not-driven-by-image");
+    assert_eq!(
+        f.message,
+        "`Standard_NC6s_v3` has V100 GPUs, which the NVIDIA driver of `microsoft-dsvm:ubuntu-hpc:2404` does not drive: the tasks see no GPU"
+    );
+    assert_eq!(f.location.unwrap().pointer, "/vmSize");
+    set(&mut p, "/vmSize", json!("Standard_NV36ads_A10_v5"));
+    assert_eq!(names(&run(&p)), ["gpu-not-driven-by-image"]);
+    // The twins: a T4 size on the same image, a V100 size on the 22.04 V100 image.
+    set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
+    assert_eq!(names(&run(&p)), Vec::<&str>::new());
+    set(&mut p, "/vmSize", json!("Standard_NC6s_v3"));
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference/sku",
+        json!("2204-v100"),
+    );
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/nodeAgentSKUId",
+        json!("batch.node.ubuntu 22.04"),
+    );
+    assert!(!names(&run(&p)).contains(&"gpu-not-driven-by-image"));
+}
+
+#[test]
+fn gpu_container_pool_on_an_image_without_the_nvidia_runtime() {
+    let mut p = good_pool();
+    set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference",
+        json!({"publisher": "canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}),
+    );
+    let findings = run(&p);
+    let f = only(&findings, "gpu-image-without-nvidia-runtime");
+    assert_eq!(
+        f.message,
+        "`Standard_NC4as_T4_v3` has NVIDIA GPUs, but `canonical:ubuntu-24_04-lts:server` has no NVIDIA driver or NVIDIA container runtime: the containers get no GPU"
+    );
+    assert_eq!(
+        f.location.unwrap().pointer,
+        "/virtualMachineConfiguration/imageReference"
+    );
+    // The ROCm variant of the HPC image drives AMD GPUs, not NVIDIA's.
+    set(
+        &mut p,
+        "/virtualMachineConfiguration/imageReference",
+        json!({"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2404-rocm", "version": "latest"}),
+    );
+    assert!(names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
+    // Without GPUs, or on the HPC image, there is nothing to drive.
+    set(&mut p, "/vmSize", json!("Standard_D4s_v3"));
+    assert!(!names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
+    let mut p = good_pool();
+    set(&mut p, "/vmSize", json!("Standard_NC4as_T4_v3"));
+    assert!(!names(&run(&p)).contains(&"gpu-image-without-nvidia-runtime"));
+}
+
+#[test]
 fn rdma_image_on_non_rdma_size() {
     let mut p = good_pool();
     set(
@@ -261,7 +324,38 @@ fn invalid_registry_server() {
         f.fix.as_deref(),
         Some("set `registryServer` to `myacr.azurecr.io`")
     );
-    for host in ["localhost", "registry:5000", "LOCALHOST"] {
+    // Docker Hub by its API host or legacy index name: write `docker.io`.
+    for host in [
+        "index.docker.io",
+        "registry-1.docker.io",
+        "https://index.docker.io/v1/",
+    ] {
+        set(
+            &mut p,
+            &format!("{CC}/containerRegistries/0/registryServer"),
+            json!(host),
+        );
+        let f = only(&run(&p), "invalid-registry-server");
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("set `registryServer` to `docker.io`"),
+            "{host}"
+        );
+        assert_eq!(
+            f.location.unwrap().pointer,
+            format!("{CC}/containerRegistries/0/registryServer")
+        );
+    }
+    set(
+        &mut p,
+        &format!("{CC}/containerRegistries/0/registryServer"),
+        json!("registry-1.docker.io"),
+    );
+    assert_eq!(
+        only(&run(&p), "invalid-registry-server").message,
+        "`registryServer` `registry-1.docker.io` names Docker Hub by `registry-1.docker.io`, not by `docker.io`, the registry Docker Hub images resolve to: the login is kept under a name the pulls of those images do not look up"
+    );
+    for host in ["localhost", "registry:5000", "LOCALHOST", "docker.io"] {
         set(
             &mut p,
             &format!("{CC}/containerRegistries/0/registryServer"),
@@ -272,6 +366,56 @@ fn invalid_registry_server() {
             "{host}"
         );
     }
+}
+
+#[test]
+fn registry_host_uppercase_in_prefetched_and_task_images() {
+    let mut p = good_pool();
+    set(
+        &mut p,
+        &format!("{CC}/containerImageNames/0"),
+        json!("MyAcr.azurecr.io/render:2.1"),
+    );
+    let tasks = [
+        task("t1", Some("MyAcr.azurecr.io/render:2.1")),
+        task("t2", Some("myacr.azurecr.io/render:2.1")),
+        task("t3", Some("Ubuntu:24.04")),
+    ];
+    let findings = run_with(&p, &tasks, &RegistryFacts::default());
+    let found: Vec<_> = findings
+        .iter()
+        .filter(|f| f.name == "registry-host-uppercase")
+        .map(|f| {
+            (
+                f.subject.as_str(),
+                f.location.as_ref().unwrap().pointer.as_str(),
+                f.fix.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "pool render",
+                "/virtualMachineConfiguration/containerConfiguration/containerImageNames/0",
+                "write the host in lower case: `myacr.azurecr.io/render:2.1`"
+            ),
+            (
+                "task t1",
+                "",
+                "write the host in lower case: `myacr.azurecr.io/render:2.1`"
+            ),
+        ]
+    );
+    assert_eq!(
+        findings
+            .iter()
+            .find(|f| f.name == "registry-host-uppercase")
+            .unwrap()
+            .message,
+        "`MyAcr.azurecr.io/render:2.1` names its registry `MyAcr.azurecr.io` with upper case; credentials are looked up by the host as written, so a login for `myacr.azurecr.io` is not used for this pull"
+    );
 }
 
 #[test]
