@@ -502,7 +502,7 @@ fn shipyard_jobs_are_checked_as_the_tasks_shipyard_adds() {
     );
     assert!(
         in_jobs.contains(&&format!(
-            "warning task-image-not-prefetched at {dir}/jobs.yaml:14:5 /job_specifications/0/tasks/1/containerSettings/imageName: `ghcr.io/acme/report:1` is not in the pool's `containerImageNames` (2 listed); every node pulls it when the task starts"
+            "warning task-image-not-prefetched at {dir}/jobs.yaml:14:5 /job_specifications/0/tasks/1/containerSettings/imageName: `ghcr.io/acme/report:1` is not in the pool's `containerImageNames` (3 listed); every node pulls it when the task starts"
         )),
         "{lines:#?}"
     );
