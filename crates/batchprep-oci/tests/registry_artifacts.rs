@@ -28,6 +28,7 @@ fn a_pushed_singularity_image_is_not_a_container_image() {
         insecure_registries: vec![registry.host.clone()],
         cert_dir: None,
         cache_dir: None,
+        timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
     };
     match open(&reference, &OpenOptions::default(), &access) {
         Err(batchprep_oci::Error::NotAContainerImage {

@@ -328,7 +328,8 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
     let safe = batchprep(d, &[&args[..], &["--diff"]].concat());
     let safe = text(&safe.stdout);
     assert!(safe.contains("+        \"ubuntu:24.04\"\n"), "{safe}");
-    assert!(safe.contains("-      \"containerRunOptions\": \"--rm --gpus all\"\n+      \"containerRunOptions\": \"--gpus all\"\n"), "{safe}");
+    // `--rm` and `--gpus` both come out of one value.
+    assert!(safe.contains("-      \"containerRunOptions\": \"--rm --gpus all\"\n+      \"containerRunOptions\": \"\"\n"), "{safe}");
     assert!(!safe.contains("--workdir"), "{safe}");
     let all = batchprep(d, &[&args[..], &["--diff", "--unsafe-fixes"]].concat());
     let all = text(&all.stdout);
@@ -337,20 +338,21 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
         "{all}"
     );
     assert!(
-        all.contains("+      \"containerRunOptions\": \"--gpus all --workdir=/app\"\n"),
+        all.contains("-      \"containerRunOptions\": \"--rm --gpus all\"\n+      \"containerRunOptions\": \"--workdir=/app\"\n"),
         "{all}"
     );
 
     let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
     assert_eq!(
         text(&out.stderr),
-        "fixed 5 finding(s) in 2 file(s); 8 remain\n"
+        "fixed 6 finding(s) in 2 file(s); 7 remain\n"
     );
     let after = rules(d, &["pool.json", "--task", "tasks.json"]);
     for rule in [
         "relative-entrypoint",
         "task-image-not-prefetched",
         "redundant-rm-option",
+        "gpus-run-option",
     ] {
         assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
     }
@@ -359,7 +361,7 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
     // the data root), so it is gone only now.
     assert_eq!(
         text(&out.stderr),
-        "fixed 0 finding(s) in 0 file(s); 7 remain\n"
+        "fixed 0 finding(s) in 0 file(s); 6 remain\n"
     );
 }
 
@@ -434,4 +436,47 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
             text(&out.stderr)
         );
     }
+}
+
+/// `registryServer` as a URL becomes the registry host (safe); a bare name becomes an ACR login
+/// server only with --unsafe-fixes, since that is a guess.
+#[test]
+fn registry_servers_become_registry_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pool = r#"{"id":"p","vmSize":"Standard_D4s_v5","virtualMachineConfiguration":{"imageReference":{"publisher":"microsoft-dsvm","offer":"ubuntu-hpc","sku":"2404","version":"latest"},"nodeAgentSKUId":"batch.node.ubuntu 24.04","containerConfiguration":{"type":"dockerCompatible","containerImageNames":["myacr.azurecr.io/app:1"],"containerRegistries":[{"registryServer":"https://index.docker.io/v1/","username":"u","password":"${HUB_PASSWORD}"},{"registryServer":"MyAcr","username":"u","password":"${ACR_PASSWORD}"}]}},"targetDedicatedNodes":1}"#;
+    fs::write(d.join("pool.json"), pool).unwrap();
+    // An allowed rule is not fixed: the start task stays out of this minified pool.
+    let allow = ["--allow", "docker-data-root-on-os-disk"];
+    batchprep(
+        d,
+        &[
+            &["check", "--offline", "pool.json", "--fix", "-q"],
+            &allow[..],
+        ]
+        .concat(),
+    );
+    let safe = fs::read_to_string(d.join("pool.json")).unwrap();
+    assert_eq!(
+        safe,
+        pool.replace("https://index.docker.io/v1/", "docker.io")
+    );
+    let unsafe_fixes = [
+        "check",
+        "--offline",
+        "pool.json",
+        "--fix",
+        "--unsafe-fixes",
+        "-q",
+    ];
+    batchprep(d, &[&unsafe_fixes[..], &allow[..]].concat());
+    assert_eq!(
+        fs::read_to_string(d.join("pool.json")).unwrap(),
+        safe.replace("\"MyAcr\"", "\"myacr.azurecr.io\"")
+    );
+    assert!(
+        !rules(d, &["pool.json"])
+            .iter()
+            .any(|r| r == "invalid-registry-server")
+    );
 }

@@ -3,6 +3,7 @@
 use super::ContainerFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule, TaskField},
 };
 
@@ -19,6 +20,10 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             RULE,
             format!("containerRunOptions has `--gpus {gpus}`; Batch enables GPUs for container tasks itself"),
         )
-        .with_fix("remove `--gpus` from containerRunOptions and run the task on a GPU VM size"),
+        .with_fix("remove `--gpus` from containerRunOptions and run the task on a GPU VM size")
+        .with_edit(Edit::safe(Change::RunOptions {
+            remove: vec!["gpus".into()],
+            append: Vec::new(),
+        })),
     );
 }

@@ -3,6 +3,7 @@
 use super::{ContainerFacts, join};
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule, TaskField},
 };
 
@@ -28,6 +29,10 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         .with_fix(format!(
             "use an absolute path: `--workdir {}`",
             join("/", workdir)
-        )),
+        ))
+        .with_edit(Edit::safe(Change::RunOptions {
+            remove: vec!["workdir".into()],
+            append: vec![format!("--workdir={}", join("/", workdir))],
+        })),
     );
 }

@@ -4,6 +4,7 @@
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -69,7 +70,19 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                 server,
                 format!("`registryServer` `{}` {problem}", server.value),
             )
-            .with_fix(format!("set `registryServer` to `{fixed}`")),
+            .with_fix(format!("set `registryServer` to `{fixed}`"))
+            .with_edit({
+                let change = Change::ReplaceString {
+                    from: server.value.clone(),
+                    to: fixed.clone(),
+                };
+                // An ACR name made from a bare name is a guess at what was meant.
+                if single_label {
+                    Edit::unsafe_(change)
+                } else {
+                    Edit::safe(change)
+                }
+            }),
         );
     }
 }
