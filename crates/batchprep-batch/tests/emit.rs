@@ -10,6 +10,7 @@ use batchprep_batch::{
     plan::{PlanContext, PoolPlan},
     spec::PoolSpec,
 };
+use batchprep_testkit::batch_schema::{errors, pool_validator};
 use serde_json::Value;
 
 const SPECS: [&str; 5] = ["cpu", "gpu", "rdma", "private-registry", "identity"];
@@ -82,47 +83,6 @@ fn terraform_snapshots() {
         let out = emit::emit(&plan(name), Surface::Terraform, None);
         insta::assert_snapshot!(format!("{name}-terraform"), out.text);
     }
-}
-
-/// The official swagger document (shared/reference beside the repository, or `BATCHPREP_BATCH_SCHEMA`).
-fn swagger() -> Value {
-    let path = std::env::var_os("BATCHPREP_BATCH_SCHEMA").map_or_else(
-        || repo().join("../shared/reference/batch-service-2026-10-01.json"),
-        PathBuf::from,
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the Batch data-plane schema {} is needed: {e}",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).unwrap()
-}
-
-/// A JSON Schema over the swagger `definitions` that checks a `BatchPoolCreateOptions`. With `strict`,
-/// objects also reject properties the schema does not define (a misspelt name would otherwise pass).
-fn pool_validator(strict: bool) -> jsonschema::Validator {
-    let mut definitions = swagger()["definitions"].clone();
-    if strict {
-        for def in definitions.as_object_mut().unwrap().values_mut() {
-            let obj = def.as_object_mut().unwrap();
-            if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
-                obj.insert("additionalProperties".into(), Value::Bool(false));
-            }
-        }
-    }
-    let schema = serde_json::json!({
-        "definitions": definitions,
-        "allOf": [{"$ref": "#/definitions/BatchPoolCreateOptions"}],
-    });
-    jsonschema::validator_for(&schema).unwrap()
-}
-
-fn errors(validator: &jsonschema::Validator, body: &Value) -> Vec<String> {
-    validator
-        .iter_errors(body)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
 }
 
 #[test]

@@ -101,18 +101,7 @@ fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), S
                 Some(l) => l.decoded_value().map_err(|_| "not a valid string")?,
                 None => String::new(),
             };
-            // Options the node agent could not read (a template expression) are left alone.
-            let options = RunOptions::parse(&now).map_err(|e| e.to_string())?;
-            let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
-            let append: Vec<String> = append
-                .iter()
-                .filter(|w| !options.words.contains(w))
-                .cloned()
-                .collect();
-            let to = options.edited(&remove, &append);
-            if to == now {
-                return Err("nothing left to change".into());
-            }
+            let to = run_options_after(&now, remove, append)?;
             match lit {
                 Some(l) => {
                     l.set_raw_value(quoted(&to));
@@ -170,6 +159,28 @@ fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), S
             Ok(())
         }
     }
+}
+
+/// The run options `now` with the known flags `remove` taken out and the words of `append` it does
+/// not have added; an error when nothing changes or `now` is not run options the node agent reads
+/// (a template expression is left alone).
+pub(crate) fn run_options_after(
+    now: &str,
+    remove: &[String],
+    append: &[String],
+) -> Result<String, String> {
+    let options = RunOptions::parse(now).map_err(|e| e.to_string())?;
+    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+    let append: Vec<String> = append
+        .iter()
+        .filter(|w| !options.words.contains(w))
+        .cloned()
+        .collect();
+    let to = options.edited(&remove, &append);
+    if to == now {
+        return Err("nothing left to change".into());
+    }
+    Ok(to)
 }
 
 /// Adds the member `pointer` names to its parent object.

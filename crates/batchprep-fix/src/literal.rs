@@ -7,7 +7,6 @@
 //! (hcl-edit reformats what it prints, and there is no Bicep crate), so the literal scanners live
 //! here; each refuses what it does not read exactly (interpolation, escapes it does not know).
 
-use batchprep_batch::task::RunOptions;
 use batchprep_lint::finding::Change;
 
 /// The language of a file fixed by literal replacement.
@@ -69,18 +68,7 @@ pub fn apply_at(
                     to.clone()
                 }
                 Change::RunOptions { remove, append } => {
-                    let options = RunOptions::parse(&lit.value).map_err(|e| e.to_string())?;
-                    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
-                    let append: Vec<String> = append
-                        .iter()
-                        .filter(|w| !options.words.contains(w))
-                        .cloned()
-                        .collect();
-                    let to = options.edited(&remove, &append);
-                    if to == lit.value {
-                        return Err("nothing left to change".into());
-                    }
-                    to
+                    crate::run_options_after(&lit.value, remove, append)?
                 }
                 _ => return Err("this change is made in JSON files only".into()),
             };

@@ -52,6 +52,7 @@ use std::{
 
 use sha2::{Digest as _, Sha256};
 
+pub mod batch_schema;
 pub mod dockerd;
 
 /// The repository's root directory (absolute), where the fixtures and scripts are.

@@ -6,7 +6,7 @@ use std::{fs, path::Path, process::Command};
 
 use serde_json::Value;
 
-use batchprep_testkit::repo_root as root;
+use batchprep_testkit::{batch_schema, repo_root as root};
 
 fn batchprep(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_batchprep"))
@@ -198,30 +198,9 @@ fn diff_shows_and_fix_writes_the_same_minimal_edits() {
     assert_eq!(fs::read(d.join("tasks.json")).unwrap(), tasks_after);
 
     // The fixed body is a valid BatchPoolCreateOptions, unknown members refused.
-    let swagger: Value = serde_json::from_str(
-        &fs::read_to_string(root().join("../shared/reference/batch-service-2026-10-01.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let mut definitions = swagger["definitions"].clone();
-    for def in definitions.as_object_mut().unwrap().values_mut() {
-        let obj = def.as_object_mut().unwrap();
-        if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
-            obj.insert("additionalProperties".into(), Value::Bool(false));
-        }
-    }
-    let schema = serde_json::json!({
-        "definitions": definitions,
-        "allOf": [{"$ref": "#/definitions/BatchPoolCreateOptions"}],
-    });
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors = |body: &str| -> Vec<String> {
-        let body: Value = serde_json::from_str(body).unwrap();
-        validator
-            .iter_errors(&body)
-            .map(|e| e.to_string())
-            .collect()
-    };
+    let validator = batch_schema::pool_validator(true);
+    let errors =
+        |body: &str| batch_schema::errors(&validator, &serde_json::from_str(body).unwrap());
     assert_eq!(errors(&pool_after), Vec::<String>::new());
     assert!(
         !errors(&pool_before).is_empty(),
