@@ -242,6 +242,11 @@ impl Finding {
         self
     }
 
+    /// Adds the changes that, together, apply the fix.
+    pub fn with_edits(self, edits: Vec<Edit>) -> Self {
+        edits.into_iter().fold(self, Finding::with_edit)
+    }
+
     /// Points the finding into a file.
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(location);

@@ -324,7 +324,7 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
     let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
     assert_eq!(
         text(&out.stderr),
-        "fixed 6 finding(s) in 2 file(s); 7 remain\n"
+        "fixed 7 finding(s) in 2 file(s); 6 remain\n"
     );
     let after = rules(d, &["pool.json", "--task", "tasks.json"]);
     for rule in [
@@ -332,6 +332,7 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
         "task-image-not-prefetched",
         "redundant-rm-option",
         "gpus-run-option",
+        "node-image-end-of-life",
     ] {
         assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
     }

@@ -102,6 +102,41 @@ impl PoolFacts<'_> {
         })
     }
 
+    /// The edits that move the pool to the recommended node image and its agent: unsafe, since the
+    /// tasks then run on another OS release. Empty when the image is not a marketplace triple.
+    fn move_to_recommended(&self) -> Vec<crate::finding::Edit> {
+        use crate::finding::{Change, Edit};
+        let next = batchprep_batch::catalog::recommended();
+        let Some(image) = &self.pool.image else {
+            return Vec::new();
+        };
+        let (Some(publisher), Some(offer), Some(sku)) = (&image.publisher, &image.offer, &image.sku)
+        else {
+            return Vec::new();
+        };
+        let version = image.version.as_ref().filter(|v| v.value != "latest");
+        let agent = self.pool.node_agent_sku_id.as_ref();
+        [
+            (Some(publisher), next.publisher.as_str()),
+            (Some(offer), next.offer.as_str()),
+            (Some(sku), next.sku.as_str()),
+            (version, "latest"),
+            (agent, next.node_agent_sku_id.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|(field, to)| {
+            let field = field?;
+            (!field.value.eq_ignore_ascii_case(to)).then(|| {
+                Edit::unsafe_(Change::ReplaceString {
+                    from: field.value.clone(),
+                    to: to.to_owned(),
+                })
+                .at((self.locate)(&field.pointer))
+            })
+        })
+        .collect()
+    }
+
     /// The catalog entry of the pool's marketplace image.
     fn node_image(&self) -> Option<&'static NodeImage> {
         let image = self.pool.image.as_ref()?;

@@ -35,7 +35,8 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                 "move to `{}` with node agent `{}`",
                 next.urn(),
                 next.node_agent_sku_id
-            )),
+            ))
+            .with_edits(f.move_to_recommended()),
         );
     }
 }

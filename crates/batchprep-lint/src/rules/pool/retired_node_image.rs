@@ -44,7 +44,8 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                 &at.pointer,
                 format!("`{}` is retired{when}", image.urn()),
             )
-            .with_fix(fix),
+            .with_fix(fix)
+            .with_edits(f.move_to_recommended()),
         );
         return;
     }
@@ -67,7 +68,8 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                     publisher.value, offer.value, retired.end_of_life
                 ),
             )
-            .with_fix(fix),
+            .with_fix(fix)
+            .with_edits(f.move_to_recommended()),
         );
         return;
     }
