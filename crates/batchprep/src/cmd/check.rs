@@ -510,6 +510,10 @@ fn read_pools(
 fn fix_sources(pool: &SourceFile, tasks: &[Task]) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
     for file in std::iter::once(pool).chain(tasks.iter().map(|t| &*t.place.file)) {
+        // Standard input is not a file to write back to.
+        if crate::input::is_stdin(&file.display) {
+            continue;
+        }
         let texts = match &file.json_text {
             Some(text) => vec![(file.display.clone(), text.clone())],
             None => file
