@@ -25,6 +25,7 @@ pub fn read_stdin(what: &str) -> anyhow::Result<String> {
     }
     let mut text = String::new();
     std::io::stdin()
+        .take(batchprep_oci::input::TEXT_LIMIT)
         .read_to_string(&mut text)
         .with_context(|| format!("{what}: cannot read standard input"))?;
     Ok(text)
@@ -35,8 +36,6 @@ pub fn read(path: &Path, what: &str) -> anyhow::Result<String> {
     if is_stdin(path) {
         return read_stdin(what);
     }
-    std::fs::read_to_string(path).with_context(|| match what {
-        "" => format!("cannot read {}", path.display()),
-        what => format!("cannot read {what} {}", path.display()),
-    })
+    // Bounded: a FIFO, a device or a huge file is one clear error, never a hang.
+    Ok(batchprep_oci::input::read_text(path)?)
 }

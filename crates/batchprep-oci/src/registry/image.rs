@@ -204,7 +204,7 @@ pub fn open(
         serde_json::from_slice(&config_bytes).map_err(|e| Error::InvalidJson {
             what: "config",
             blob: format!("{source} config {}", config_desc.digest),
-            source: e,
+            detail: crate::safe_text::json_error(&e),
         })?;
     let platform = config.platform();
     let image_config = config.into_image_config();
@@ -429,7 +429,7 @@ fn parse_manifest(source: &str, bytes: &[u8]) -> Result<ManifestJson, Error> {
     let m: ManifestJson = serde_json::from_slice(bytes).map_err(|e| Error::InvalidJson {
         what: "manifest",
         blob: format!("{source} manifest"),
-        source: e,
+        detail: crate::safe_text::json_error(&e),
     })?;
     let _ = &m.media_type;
     Ok(m)

@@ -272,6 +272,30 @@ fn invalid_registry_server() {
             "{host}"
         );
     }
+    // A password in the URL is never repeated, in the message or the fix.
+    for (server, message) in [
+        (
+            "https://user:hunter2@myacr.azurecr.io",
+            "`registryServer` `https://***@myacr.azurecr.io` has a scheme (`https://`)",
+        ),
+        (
+            "user:hunter2@myacr.azurecr.io",
+            "`registryServer` `***@myacr.azurecr.io` has a user and password in it",
+        ),
+    ] {
+        set(
+            &mut p,
+            &format!("{CC}/containerRegistries/0/registryServer"),
+            json!(server),
+        );
+        let findings = run(&p);
+        let f = only(&findings, "invalid-registry-server");
+        assert_eq!(f.message, message);
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("set `registryServer` to `myacr.azurecr.io`")
+        );
+    }
 }
 
 #[test]
