@@ -52,6 +52,16 @@ impl InputError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, InputError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
     }
+
+    /// Why, without the file's name (for callers that name the file themselves).
+    pub fn reason(&self) -> String {
+        match self {
+            InputError::Io { source, .. } => crate::safe_text::io_reason(source),
+            InputError::NotRegular { kind, .. } => format!("{kind}, not a regular file"),
+            InputError::TooLarge { limit, .. } => format!("larger than the {limit} bytes allowed"),
+            InputError::NotText { .. } => "not UTF-8 text".to_owned(),
+        }
+    }
 }
 
 fn kind_of(meta: &std::fs::Metadata) -> Option<&'static str> {

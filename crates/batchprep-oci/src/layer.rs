@@ -714,14 +714,25 @@ fn utf8(raw: &[u8], layer: &str) -> Result<String, Error> {
     })
 }
 
-/// `./usr/bin/` -> `/usr/bin`; absolute names and names that climb out of the root are errors.
+/// Linux's `PATH_MAX`: no runtime can unpack an entry with a longer path. Refusing longer names also
+/// bounds what the merged view stores for an entry's missing parents (each with its full path).
+pub const PATH_MAX: usize = 4096;
+
+/// `./usr/bin/` -> `/usr/bin`; absolute names, names that climb out of the root and names longer
+/// than [`PATH_MAX`] are errors.
 fn normalise_entry(name: &str, layer: &str) -> Result<String, Error> {
+    let unsafe_name = |reason| Error::UnsafeEntryName {
+        layer: layer.to_owned(),
+        entry: crate::safe_text::value(name),
+        reason,
+    };
+    if name.len() > PATH_MAX {
+        return Err(unsafe_name(
+            "is longer than the 4096 bytes a Linux path may have",
+        ));
+    }
     if name.starts_with('/') {
-        return Err(Error::UnsafeEntryName {
-            layer: layer.to_owned(),
-            entry: name.to_owned(),
-            reason: "is an absolute path",
-        });
+        return Err(unsafe_name("is an absolute path"));
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in name.split('/') {
@@ -729,11 +740,7 @@ fn normalise_entry(name: &str, layer: &str) -> Result<String, Error> {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(Error::UnsafeEntryName {
-                        layer: layer.to_owned(),
-                        entry: name.to_owned(),
-                        reason: "escapes the image root with `..`",
-                    });
+                    return Err(unsafe_name("escapes the image root with `..`"));
                 }
             }
             p => parts.push(p),
@@ -816,6 +823,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn paths_longer_than_path_max_are_refused() {
+        let long = "a/".repeat(500_000);
+        let e = normalise_entry(&long, "sha256:x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "layer sha256:x: entry `{}... (999800 more characters)` is longer than the 4096 bytes a Linux path may have",
+                "a/".repeat(100)
+            )
+        );
+        let at_limit = "a/".repeat(PATH_MAX / 2);
+        assert!(normalise_entry(&at_limit, "sha256:x").is_ok());
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {

@@ -23,11 +23,15 @@ pub fn read_stdin(what: &str) -> anyhow::Result<String> {
     if STDIN_TAKEN.swap(true, Ordering::SeqCst) {
         bail!("{what}: standard input was already read by another argument");
     }
+    let limit = batchprep_oci::input::TEXT_LIMIT;
     let mut text = String::new();
     std::io::stdin()
-        .take(batchprep_oci::input::TEXT_LIMIT)
+        .take(limit + 1)
         .read_to_string(&mut text)
         .with_context(|| format!("{what}: cannot read standard input"))?;
+    if text.len() as u64 > limit {
+        bail!("{what}: standard input is larger than the {limit} bytes allowed");
+    }
     Ok(text)
 }
 

@@ -246,3 +246,268 @@ fn task_file_errors_name_the_field_once() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// An image whose only layer is `tar` (uncompressed), tagged `1.0`, with `config`.
+fn image(dir: &Path, tar: &[u8], config: serde_json::Value) -> (String, String) {
+    use batchprep_testkit::{LayoutWriter, media, sha256};
+    LayoutWriter::single(dir, "1.0", media::OCI_TAR, tar, config);
+    (format!("oci:{}:1.0", dir.display()), sha256(tar))
+}
+
+/// A tar of one entry whose PAX `path` record is `path`.
+fn pax_path_tar(path: &str) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_pax_extensions([("path", path.as_bytes())])
+        .unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("placeholder").unwrap();
+    h.set_size(0);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, &[][..]).unwrap();
+    b.into_inner().unwrap()
+}
+
+/// A blob or layout file that is a FIFO or a link to `/dev/zero`: one line naming it, at once.
+#[test]
+fn non_regular_image_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = batchprep_testkit::TarBuilder::new()
+        .file("a", 0o644, b"x")
+        .finish();
+    let (source, layer) = image(dir.path(), &tar, serde_json::json!({}));
+    let blob = dir
+        .path()
+        .join("blobs/sha256")
+        .join(layer.trim_start_matches("sha256:"));
+    std::fs::remove_file(&blob).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &blob).unwrap();
+    let out = run(dir.path(), &["inspect", &source]);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: cannot read image {source}: cannot read {}: a character device, not a regular file\n",
+            blob.display()
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let index = dir.path().join("index.json");
+    std::fs::remove_file(&index).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&index)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = run(dir.path(), &["inspect", &source]);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: cannot read image {source}: cannot read {}: a FIFO, not a regular file\n",
+            index.display()
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// 30 KB of `[` as a pool file: serde_json's recursion limit answers before anything is indexed.
+#[test]
+fn deeply_nested_json_is_one_error_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pool.json", &"[".repeat(30_000));
+    let out = run(dir.path(), &["check", "--offline", "pool.json"]);
+    assert_eq!(
+        text(&out.stderr),
+        "error: pool.json: not valid JSON: recursion limit exceeded at line 1 column 128\n"
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A PAX header of 2 MiB is refused naming the entry before it; a 500,000-component path (within
+/// the header budget) is refused by its length, instead of storing every parent's full path.
+#[test]
+fn huge_headers_and_deep_paths_are_refused_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tar = batchprep_testkit::TarBuilder::new()
+        .file("before", 0o644, b"x")
+        .unfinished();
+    tar.extend(pax_path_tar(&"x".repeat(2 << 20)));
+    tar.extend([0; 1024]);
+    let (source, layer) = image(dir.path(), &tar, serde_json::json!({}));
+    let out = run(dir.path(), &["inspect", &source]);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: cannot read image {source}: layer {layer}: the tar headers after entry `before` take more than the 1048576 bytes allowed (a GNU long name or PAX header)\n"
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut tar = pax_path_tar(&"a/".repeat(500_000));
+    tar.extend([0; 1024]);
+    let (source, layer) = image(dir.path(), &tar, serde_json::json!({}));
+    let out = run(dir.path(), &["inspect", &source]);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: cannot read image {source}: layer {layer}: entry `{}... (999800 more characters)` is longer than the 4096 bytes a Linux path may have\n",
+            "a/".repeat(100)
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A layer that turns a directory of many files into a file and back, again and again: each flip
+/// removes the tree once, instead of rescanning it (under the CPU limit of [`run`]).
+#[test]
+fn directory_file_flips_cost_what_they_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = batchprep_testkit::TarBuilder::new().dir("d", 0o755);
+    for i in 0..5_000 {
+        b = b.file(format!("d/f{i}"), 0o644, b"");
+    }
+    for _ in 0..5_000 {
+        b = b.file("d", 0o644, b"").dir("d", 0o755);
+    }
+    let tar = b.file("d/last", 0o644, b"").finish();
+    let (source, _) = image(dir.path(), &tar, serde_json::json!({}));
+    let out = run(
+        dir.path(),
+        &[
+            "inspect", &source, "--format", "json", "--stat", "/d/f1", "--stat", "/d/last",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let inspection: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The 5,000 files went with the first flip; what the last directory holds is there.
+    assert_eq!(inspection["stat"][0]["exists"], false, "{inspection}");
+    assert_eq!(inspection["stat"][1]["exists"], true, "{inspection}");
+}
+
+/// Newlines and ESC in image strings (Entrypoint, labels) reach no output raw: no line of any
+/// output starts a CI command, and no ESC reaches the terminal.
+#[test]
+fn control_characters_from_images_stay_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = batchprep_testkit::TarBuilder::new()
+        .file("bin/sh", 0o755, b"#!/bin/sh\n")
+        .finish();
+    let evil = "x\n##vso[task.setvariable variable=a]1\n::error::pwned\u{1b}[2J";
+    let (source, _) = image(
+        dir.path(),
+        &tar,
+        serde_json::json!({"Entrypoint": [evil], "WorkingDir": evil, "Labels": {evil: evil}}),
+    );
+    for args in [
+        vec!["inspect", &source],
+        vec!["lint", &source],
+        vec!["lint", &source, "--format", "junit"],
+        vec!["lint", &source, "--format", "sarif"],
+        vec!["lint", &source, "--verbose"],
+    ] {
+        let out = run(dir.path(), &args);
+        assert!(out.status.code().is_some(), "{args:?}");
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            all.contains("##vso"),
+            "{args:?}: the value is shown, escaped: {all}"
+        );
+        for line in all.lines() {
+            let l = line.trim_start();
+            assert!(
+                !l.starts_with("##vso[") && !l.starts_with("::"),
+                "{args:?}: {line}"
+            );
+        }
+        assert!(!all.contains('\u{1b}'), "{args:?}: {all}");
+    }
+}
+
+/// The tar crate quotes the raw bytes of a bad numeric field; the error names the field instead.
+#[test]
+fn tar_errors_do_not_quote_header_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tar = batchprep_testkit::TarBuilder::new()
+        .file("a", 0o644, b"")
+        .finish();
+    // The size field (offset 124, 12 bytes) of the first header: binary garbage, checksum fixed.
+    tar[124..136].copy_from_slice(b"\x1b[31m\n\x01zzz\xff\0");
+    let mut h = tar::Header::new_old();
+    h.as_mut_bytes().copy_from_slice(&tar[..512]);
+    h.set_cksum();
+    tar[..512].copy_from_slice(h.as_bytes());
+    let (source, layer) = image(dir.path(), &tar, serde_json::json!({}));
+    let out = run(dir.path(), &["inspect", &source]);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: cannot read image {source}: layer {layer}: invalid tar: header field `size` is not a number\n"
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A megabyte value of the wrong type in a config is not quoted into the one-line error.
+#[test]
+fn serde_errors_name_the_kind_not_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = batchprep_testkit::TarBuilder::new()
+        .file("a", 0o644, b"")
+        .finish();
+    let (source, _) = image(
+        dir.path(),
+        &tar,
+        serde_json::json!({"Entrypoint": "Hunter2Secret".repeat(100_000)}),
+    );
+    let out = run(dir.path(), &["inspect", &source]);
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("Hunter2Secret"), "{stderr}");
+    assert!(
+        stderr.len() < 600 && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(": invalid type: string, expected a sequence at line 1 column "),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A password typed into `password-env` is not echoed back.
+#[test]
+fn a_password_in_password_env_is_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "batchprep.toml",
+        "[pool]\nid = \"x\"\nvm-size = \"Standard_D2s_v3\"\nimage = \"ubuntu-hpc-2404\"\ndedicated-nodes = 1\n\n[[pool.registries]]\nserver = \"myacr.azurecr.io\"\nusername = \"u\"\npassword-env = \"Hunter2 Secret!\"\n",
+    );
+    let out = run(dir.path(), &["pool", "emit", "batchprep.toml"]);
+    assert_eq!(
+        text(&out.stderr),
+        "error: batchprep.toml: line 7: [[pool.registries]] password-env: the value (15 characters) is not an environment variable name (letters, digits and `_`); give the name of the variable that holds the password, not the password\n"
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `10.0.0.0/+8` is not a prefix length (it used to be "longer than 32 bits").
+#[test]
+fn a_signed_prefix_length_is_not_a_prefix_length() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pool.json",
+        &pool(serde_json::json!({})).to_string(),
+    );
+    let out = run(
+        dir.path(),
+        &["check", "--offline", "pool.json", "--vnet", "10.0.0.0/+8"],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "error: --vnet: invalid CIDR `10.0.0.0/+8`: `+8` is not a prefix length\n"
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -45,7 +45,7 @@ pub(super) fn read_configdir(path: &Path, text: &str) -> Result<ShipyardPool, Po
     for name in ["config.yaml", "credentials.yaml"] {
         let p = dir.join(name);
         if p != path
-            && let Ok(t) = std::fs::read_to_string(&p)
+            && let Ok(t) = batchprep_oci::input::read_text(&p)
         {
             docs.push((p, t));
         }

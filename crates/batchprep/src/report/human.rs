@@ -7,13 +7,14 @@ use std::{
 };
 
 use batchprep_lint::{Report, rule_doc};
-use batchprep_oci::safe_text::{excerpt, json_secrets, printable};
+use batchprep_oci::safe_text::{excerpt, json_secrets, printable, printable_lines};
 
 use super::{Extra, style::Palette, summary_line};
 
 pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra, color: bool) -> io::Result<()> {
     let p = Palette::new(color);
-    out.write_all(extra.human.as_bytes())?;
+    // The summary lines name images, tags and files: one line each, whatever they hold.
+    out.write_all(printable_lines(&extra.human).as_bytes())?;
     if !extra.human.is_empty() && !extra.human.ends_with("\n\n") && !report.findings.is_empty() {
         writeln!(out)?;
     }
