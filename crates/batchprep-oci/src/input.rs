@@ -16,12 +16,12 @@ pub const TEXT_LIMIT: u64 = 64 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// Open or read failed.
-    #[error("cannot read {}: {}", path.display(), crate::safe_text::io_reason(source))]
+    #[error("cannot read {}: {}", path.display(), crate::safe_text::io_reason(cause))]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: io::Error,
+        /// The cause (in the message, not a `source`: the chain would say it twice).
+        cause: io::Error,
     },
     /// A FIFO, device, socket or directory.
     #[error("cannot read {}: {kind}, not a regular file", path.display())]
@@ -50,13 +50,13 @@ pub enum InputError {
 impl InputError {
     /// Whether the file does not exist (callers that skip missing files, such as credential files).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, InputError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+        matches!(self, InputError::Io { cause, .. } if cause.kind() == io::ErrorKind::NotFound)
     }
 
     /// Why, without the file's name (for callers that name the file themselves).
     pub fn reason(&self) -> String {
         match self {
-            InputError::Io { source, .. } => crate::safe_text::io_reason(source),
+            InputError::Io { cause, .. } => crate::safe_text::io_reason(cause),
             InputError::NotRegular { kind, .. } => format!("{kind}, not a regular file"),
             InputError::TooLarge { limit, .. } => format!("larger than the {limit} bytes allowed"),
             InputError::NotText { .. } => "not UTF-8 text".to_owned(),
@@ -87,9 +87,9 @@ fn kind_of(meta: &std::fs::Metadata) -> Option<&'static str> {
 /// Opens `path` for reading only if it is a regular file (after following links). The type is
 /// checked before opening, since opening a FIFO blocks until a writer appears.
 pub fn open_regular(path: &Path) -> Result<File, InputError> {
-    let io = |source| InputError::Io {
+    let io = |cause| InputError::Io {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let not_regular = |kind| InputError::NotRegular {
         path: path.to_owned(),
@@ -112,9 +112,9 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|source| InputError::Io {
+        .map_err(|cause| InputError::Io {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
     if bytes.len() as u64 > limit {
         return Err(InputError::TooLarge {

@@ -41,5 +41,8 @@ pub fn read(path: &Path, what: &str) -> anyhow::Result<String> {
         return read_stdin(what);
     }
     // Bounded: a FIFO, a device or a huge file is one clear error, never a hang.
-    Ok(batchprep_oci::input::read_text(path)?)
+    batchprep_oci::input::read_text(path).map_err(|e| match what {
+        "" => anyhow::anyhow!(e),
+        what => anyhow::anyhow!("cannot read {what} {}: {}", path.display(), e.reason()),
+    })
 }

@@ -92,7 +92,7 @@ fn non_regular_input_files_are_refused() {
         ),
         (
             vec!["check", "--offline", "ok.json", "--config", "/dev/zero"],
-            "error: cannot read /dev/zero: a character device, not a regular file\n",
+            "error: cannot read config /dev/zero: a character device, not a regular file\n",
         ),
     ] {
         let out = run(dir.path(), &args);

@@ -109,10 +109,10 @@ impl Credential {
 #[non_exhaustive]
 pub enum CredentialError {
     /// A credentials file exists but could not be read.
-    #[error("credentials file: {source}")]
+    #[error("credentials file: {error}")]
     Read {
-        /// Why (names the file).
-        source: crate::input::InputError,
+        /// Why (names the file; in the message, not a `source`, so the chain says it once).
+        error: crate::input::InputError,
     },
     /// A credentials file is not the JSON Docker and podman write.
     #[error("credentials file {path} is not valid JSON: {detail}")]
@@ -266,7 +266,7 @@ impl CredentialStore {
             let text = match crate::input::read_text(&path) {
                 Ok(t) => t,
                 Err(e) if e.is_not_found() => continue,
-                Err(source) => return Err(CredentialError::Read { source }),
+                Err(error) => return Err(CredentialError::Read { error }),
             };
             let config: AuthConfig = if text.trim().is_empty() {
                 AuthConfig::default()

@@ -51,7 +51,7 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra, color: bool) 
                 .entry(loc.file.clone())
                 .or_insert_with(|| Source::read(&loc.file));
             if let Some((text, column)) =
-                source.as_ref().and_then(|s| s.shown(loc.line, loc.column))
+                source.as_mut().and_then(|s| s.shown(loc.line, loc.column))
             {
                 let bar = p.paint(p.gutter(), "|");
                 writeln!(out, "{pad} {bar}")?;
@@ -80,24 +80,38 @@ pub fn render(out: &mut dyn Write, report: &Report, extra: &Extra, color: bool) 
 /// finding per task would print it whole every time.
 const SOURCE_WIDTH: usize = 120;
 
-/// A file findings point into: its lines, with the values that may be secrets masked.
+/// A file findings point into: its lines, and the values in it that may be secrets, masked in a
+/// line when it is first shown (a minified file is one line that every finding shows).
 struct Source {
     lines: Vec<String>,
+    secrets: Vec<String>,
+    masked: HashMap<usize, String>,
 }
 
 impl Source {
     fn read(path: &std::path::Path) -> Option<Source> {
         let text = batchprep_oci::input::read_text(path).ok()?;
-        let secrets = json_secrets(&text);
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let mut secrets = json_secrets(&text);
+        secrets.retain(|s| !s.is_empty());
+        secrets.sort_unstable();
+        secrets.dedup();
         Some(Source {
-            lines: text.lines().map(|l| mask_secrets(l, &secrets)).collect(),
+            lines: text.lines().map(str::to_owned).collect(),
+            secrets,
+            masked: HashMap::new(),
         })
     }
 
-    /// Line `line` as shown: the part around `column`, controls escaped; and the caret's column.
-    fn shown(&self, line: u32, column: u32) -> Option<(String, usize)> {
-        let text = self.lines.get(line.checked_sub(1)? as usize)?;
+    /// Line `line` as shown: the part around `column`, secrets masked and controls escaped; and
+    /// the caret's column.
+    fn shown(&mut self, line: u32, column: u32) -> Option<(String, usize)> {
+        let index = line.checked_sub(1)? as usize;
+        let text = self.lines.get(index)?;
+        let secrets = &self.secrets;
+        let text = self
+            .masked
+            .entry(index)
+            .or_insert_with(|| mask_secrets(text, secrets));
         let (part, column) = excerpt(text, column as usize, SOURCE_WIDTH);
         // Escapes widen the text before the caret; recount it.
         let before: String = part.chars().take(column.saturating_sub(1)).collect();
@@ -109,11 +123,11 @@ impl Source {
 }
 
 /// `line` with each secret replaced by as many `*`, so columns still point at the same place.
-fn mask_secrets(line: &str, secrets: &[&str]) -> String {
+fn mask_secrets(line: &str, secrets: &[String]) -> String {
     let mut out = line.to_owned();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(s) {
-            out = out.replace(s, &"*".repeat(s.chars().count()));
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), &"*".repeat(s.chars().count()));
         }
     }
     out
