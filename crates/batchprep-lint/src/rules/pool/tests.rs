@@ -497,3 +497,34 @@ fn node_image_without_docker_and_unsupported_vm_size() {
         "`STANDARD_A0`: Batch does not support STANDARD_A0"
     );
 }
+
+#[test]
+fn template_value_unknown_hides_literals_only_under_secret_fields() {
+    let mut p = good_pool();
+    set(
+        &mut p,
+        "/vmSize",
+        json!("[concat(parameters('size'), '_v3')]"),
+    );
+    set(
+        &mut p,
+        &format!("{CC}/containerRegistries/0"),
+        json!({
+            "registryServer": "myacr.azurecr.io",
+            "username": "u",
+            "password": "[concat(parameters('pfx'), 'Hunter2Secret')]"
+        }),
+    );
+    let messages: Vec<String> = run(&p)
+        .into_iter()
+        .filter(|f| f.name == "template-value-unknown")
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`[concat(parameters('size'), '_v3')]` is not known before deployment; checks that need this value were skipped",
+            "`[concat(parameters('pfx'), '***')]` is not known before deployment; checks that need this value were skipped",
+        ]
+    );
+}
