@@ -244,7 +244,7 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for note in plan.notes.iter().chain(&emitted.notes) {
-        eprintln!("{note}");
+        eprintln!("{}", batchprep_oci::safe_text::printable(&note.to_string()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -259,7 +259,10 @@ pub(crate) fn plan_from(config: &Config, path: &Path, today: Date) -> anyhow::Re
         Err(mut errors) => {
             let last = errors.pop().expect("a failed check reports an error");
             for e in errors {
-                eprintln!("error: {e}");
+                eprintln!(
+                    "error: {}",
+                    batchprep_oci::safe_text::printable(&e.to_string())
+                );
             }
             return Err(last.into());
         }
