@@ -128,3 +128,40 @@ pub fn fuzz(
 pub fn target(name: &str) -> Option<&'static Target> {
     TARGETS.iter().find(|t| t.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panics_on_a_quote(bytes: &[u8]) {
+        assert!(!bytes.contains(&b'\''), "found a quote");
+    }
+
+    #[test]
+    fn a_panicking_input_is_caught_and_saved() {
+        let target = Target {
+            name: "self-test",
+            run: panics_on_a_quote,
+            seeds: |_| vec![b"abc".to_vec()],
+            dictionary: &[b"'"],
+            max_len: 64,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let budget = Budget {
+            iterations: 2_000,
+            time: Duration::from_secs(60),
+        };
+        let outcome = fuzz(&target, dir.path(), budget, 3, Some(dir.path()));
+        assert_eq!(outcome.iterations, 2_000);
+        let crash = outcome
+            .crashes
+            .first()
+            .expect("the mutator inserts a quote");
+        assert_eq!(crash.message, "found a quote");
+        assert!(crash.input.contains(&b'\''));
+        assert_eq!(
+            std::fs::read(crash.saved.as_ref().unwrap()).unwrap(),
+            crash.input
+        );
+    }
+}
