@@ -642,6 +642,7 @@ fn safe_text_target(bytes: &[u8]) {
     let _ = safe_text::redact_userinfo(&text);
     let _ = safe_text::serde_message(&text);
     let _ = safe_text::value(&text);
+    let _ = safe_text::assignment_secrets(&text);
 }
 
 fn safe_text_seeds(_: &Path) -> Vec<Vec<u8>> {

@@ -235,6 +235,41 @@ pub fn json_secrets(text: &str) -> Vec<String> {
     out
 }
 
+/// The values assigned to names that may be secrets ([`is_secret_name`]) in a line-oriented
+/// source: Terraform/HCL and TOML (`password = "x"`), Bicep and YAML (`password: 'x'`,
+/// `password: x`). A value is a quoted string or, unquoted, the rest of the line; over-matching
+/// is safe, since these are only masked where a source line is shown.
+pub fn assignment_secrets(text: &str) -> Vec<String> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-');
+    let mut out = Vec::new();
+    for line in text.lines() {
+        // Every `name = value` / `name: value` on the line: one-line objects hold several.
+        let mut rest = line;
+        while let Some(start) = rest.find(ident) {
+            let after = &rest[start..];
+            let end = after.find(|c: char| !ident(c)).unwrap_or(after.len());
+            let key = &after[..end];
+            let tail = after[end..].trim_start_matches(['"', '\'']).trim_start();
+            rest = &after[end..];
+            let Some(value) = tail.strip_prefix(['=', ':']) else {
+                continue;
+            };
+            if value.starts_with('=') || !is_secret_name(key) {
+                continue;
+            }
+            let value = value.trim_start();
+            let found = match value.chars().next() {
+                Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
+                _ => value.split([' ', ',', '}', ']', '#']).next().unwrap_or(""),
+            };
+            if !found.is_empty() && !matches!(found, "{" | "[" | "|" | ">") {
+                out.push(found.to_owned());
+            }
+        }
+    }
+    out
+}
+
 /// An I/O error's reason, one line.
 pub fn io_reason(e: &std::io::Error) -> String {
     line(&e.to_string())
@@ -324,6 +359,11 @@ mod tests {
         assert_eq!(json_secrets(doc), ["s3cret!", "1234567", "tok-123"]);
         assert!(
             is_secret_name("adminPassword") && is_secret_name("auths") && !is_secret_name("vmSize")
+        );
+        let sources = "password = \"tf-pw\"\n  adminPassword: 'bicep-pw'\nregistry_password: yaml-pw # note\nuser = \"bob\"\npassword_env = {\nr: [{ server: 'x', password: 'one-line-pw' }]\nif a == b\n";
+        assert_eq!(
+            assignment_secrets(sources),
+            ["tf-pw", "bicep-pw", "yaml-pw", "one-line-pw"]
         );
     }
 }

@@ -7,7 +7,9 @@ use std::{
 };
 
 use batchprep_lint::{Report, rule_doc};
-use batchprep_oci::safe_text::{excerpt, json_secrets, printable, printable_lines};
+use batchprep_oci::safe_text::{
+    assignment_secrets, excerpt, json_secrets, printable, printable_lines,
+};
 
 use super::{Extra, style::Palette, summary_line};
 
@@ -91,7 +93,9 @@ struct Source {
 impl Source {
     fn read(path: &std::path::Path) -> Option<Source> {
         let text = batchprep_oci::input::read_text(path).ok()?;
+        // JSON by its structure; Terraform, Bicep and YAML pools by their `name = value` lines.
         let mut secrets = json_secrets(&text);
+        secrets.extend(assignment_secrets(&text));
         secrets.retain(|s| !s.is_empty());
         secrets.sort_unstable();
         secrets.dedup();
