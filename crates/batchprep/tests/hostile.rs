@@ -511,3 +511,27 @@ fn a_signed_prefix_length_is_not_a_prefix_length() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A password in a one-line Bicep object is masked in the source line the human report shows.
+#[test]
+fn secrets_in_bicep_source_lines_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(
+        batchprep_testkit::repo_root().join("testdata/pool-sources/bicep/pools.bicep"),
+    )
+    .unwrap();
+    let block = "containerRegistries: [\n            {\n              registryServer: 'MyAcr'\n              username: 'acr'\n              password: acrPassword\n            }\n          ]";
+    assert!(fixture.contains(block));
+    let one_line = "containerRegistries: [ { registryServer: 'MyAcr', username: 'acr', password: 'Hunter2Secret' } ]";
+    write(dir.path(), "pools.bicep", &fixture.replace(block, one_line));
+    let out = run(dir.path(), &["check", "--offline", "pools.bicep"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "35 |           containerRegistries: [ { registryServer: 'MyAcr', username: 'acr', password: '*************' } ]\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Hunter2Secret"), "{stdout}");
+}
