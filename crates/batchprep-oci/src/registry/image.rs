@@ -286,7 +286,8 @@ fn client_for(
         for path in super::probe::cert_files(dir, &reference.registry)
             .map_err(|e| Error::io(dir.clone(), e))?
         {
-            let data = std::fs::read(&path).map_err(|e| Error::io(path.clone(), e))?;
+            // Bounded: a FIFO or a device in the certificate directory is an error, not a hang.
+            let data = crate::input::read_file(&path, crate::input::TEXT_LIMIT)?;
             config
                 .extra_root_certificates
                 .push(oci_client::client::Certificate {
