@@ -1,6 +1,8 @@
 //! Line and column of every value in a JSON text, by JSON pointer, so a finding about a pool or task
 //! can point at the exact place in the user's file. serde_json forgets positions; this scanner walks
-//! the text once (after serde_json has accepted it) and records where each value starts.
+//! the text once (after serde_json has accepted it, so nesting is bounded by its recursion limit)
+//! and records where each value starts. The index is a tree of reference tokens, not a map of whole
+//! pointers, so its size is linear in the text however deep or wide the document is.
 
 use std::collections::HashMap;
 
@@ -13,41 +15,54 @@ pub struct Position {
     pub column: u32,
 }
 
-/// Positions of the values of one JSON document, keyed by RFC 6901 pointer (`""` is the root).
+/// Positions of the values of one JSON document, looked up by RFC 6901 pointer (`""` is the root).
 #[derive(Debug, Clone, Default)]
 pub struct PointerIndex {
-    positions: HashMap<String, Position>,
+    /// Node 0 is the root value (absent for an empty or invalid text).
+    nodes: Vec<IndexNode>,
 }
 
+#[derive(Debug, Clone)]
+struct IndexNode {
+    position: Position,
+    /// (parent node, reference token) -> child node, kept in the parent.
+    children: HashMap<String, usize>,
+}
+
+const START: Position = Position { line: 1, column: 1 };
+
 impl PointerIndex {
-    /// Indexes `text`. Text that is not valid JSON yields a partial index (callers parse with
-    /// serde_json first, which reports the error).
+    /// Indexes `text`. Text that is not valid JSON yields an empty index (callers parse with
+    /// serde_json too, which reports the error); every lookup then gives line 1, column 1.
     pub fn build(text: &str) -> PointerIndex {
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            return PointerIndex::default();
+        }
         let mut s = Scanner {
             chars: text.chars().collect(),
             i: 0,
             line: 1,
             col: 1,
-            positions: HashMap::new(),
+            nodes: Vec::new(),
         };
-        s.value(String::new());
-        PointerIndex {
-            positions: s.positions,
-        }
+        s.value(None);
+        PointerIndex { nodes: s.nodes }
     }
 
     /// Where the value at `pointer` starts; for a missing member, the nearest existing parent.
     pub fn position(&self, pointer: &str) -> Position {
-        let mut p = pointer;
-        loop {
-            if let Some(pos) = self.positions.get(p) {
-                return *pos;
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => return Position { line: 1, column: 1 },
+        let Some(root) = self.nodes.first() else {
+            return START;
+        };
+        let mut node = root;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            match node.children.get(&token) {
+                Some(&child) => node = &self.nodes[child],
+                None => break,
             }
         }
+        node.position
     }
 }
 
@@ -61,7 +76,7 @@ struct Scanner {
     i: usize,
     line: u32,
     col: u32,
-    positions: HashMap<String, Position>,
+    nodes: Vec<IndexNode>,
 }
 
 impl Scanner {
@@ -87,15 +102,25 @@ impl Scanner {
         }
     }
 
-    fn value(&mut self, pointer: String) {
-        self.ws();
-        self.positions.insert(
-            pointer.clone(),
-            Position {
+    /// Records the value starting here as child `token` of `parent`, returning its node.
+    fn add(&mut self, parent: Option<(usize, String)>) -> usize {
+        let id = self.nodes.len();
+        self.nodes.push(IndexNode {
+            position: Position {
                 line: self.line,
                 column: self.col,
             },
-        );
+            children: HashMap::new(),
+        });
+        if let Some((p, token)) = parent {
+            self.nodes[p].children.insert(token, id);
+        }
+        id
+    }
+
+    fn value(&mut self, parent: Option<(usize, String)>) {
+        self.ws();
+        let id = self.add(parent);
         match self.peek() {
             Some('{') => {
                 self.bump();
@@ -112,7 +137,7 @@ impl Scanner {
                             if self.peek() == Some(':') {
                                 self.bump();
                             }
-                            self.value(push_token(&pointer, &key));
+                            self.value(Some((id, key)));
                             self.ws();
                             if self.peek() == Some(',') {
                                 self.bump();
@@ -135,7 +160,7 @@ impl Scanner {
                         None => return,
                         _ => {
                             let before = self.i;
-                            self.value(format!("{pointer}/{index}"));
+                            self.value(Some((id, index.to_string())));
                             index += 1;
                             self.ws();
                             if self.peek() == Some(',') {
@@ -194,6 +219,29 @@ impl Scanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_or_deep_text_gives_an_empty_index() {
+        // 30 KB of `[`: serde_json refuses it (recursion limit) before anything is indexed.
+        let idx = PointerIndex::build(&"[".repeat(30_000));
+        assert!(idx.nodes.is_empty());
+        assert_eq!(idx.position("/0/0"), START);
+        // A wide document with a long key holds the key once, not once per element.
+        let key = "k".repeat(10_000);
+        let text = format!("{{\"{key}\": [{}1]}}", "1,".repeat(5_000));
+        let idx = PointerIndex::build(&text);
+        let held: usize = idx
+            .nodes
+            .iter()
+            .flat_map(|n| n.children.keys())
+            .map(String::len)
+            .sum();
+        assert!(held < 40_000, "{held}");
+        assert_eq!(
+            idx.position(&format!("/{key}/5000")).column,
+            10_000 + 7 + 2 * 5_000
+        );
+    }
 
     #[test]
     fn finds_values_by_pointer() {

@@ -338,7 +338,8 @@ impl PoolSpec {
                         err(
                             entry.span(),
                             format!(
-                                "[[pool.registries]] password-env: `{var}` is not an environment variable name"
+                                "[[pool.registries]] password-env: the value ({} characters) is not an environment variable name (letters, digits and `_`); give the name of the variable that holds the password, not the password",
+                                var.chars().count()
                             ),
                         );
                         continue;

@@ -29,13 +29,12 @@ pub const DEFAULT_TASK_ID: &str = "task";
 #[non_exhaustive]
 pub enum TaskError {
     /// The task file is not JSON of a task shape.
-    #[error("{file}: {source}")]
+    #[error("{file}: {detail}")]
     Json {
         /// The file, as named by the user, and the task's pointer when the JSON itself was fine.
         file: String,
-        /// The parse error, with line and column.
-        #[source]
-        source: serde_json::Error,
+        /// The field and what is wrong with it (never the value, which may be a secret or huge).
+        detail: String,
     },
     /// A task file with no task in it.
     #[error(
@@ -242,20 +241,24 @@ pub struct FoundTask {
 /// Reads every task of a task file: one task, an array of tasks, a task collection
 /// (`{"value": [...]}`) or a job with a `jobManagerTask`.
 pub fn parse_task_file(file: &str, text: &str) -> Result<Vec<FoundTask>, TaskError> {
-    let json_err = |source| TaskError::Json {
+    let json_err = |e: serde_json::Error| TaskError::Json {
         file: file.to_owned(),
-        source,
+        detail: batchprep_oci::safe_text::json_error(&e),
     };
     let value: serde_json::Value = serde_json::from_str(text).map_err(json_err)?;
     let mut found = Vec::new();
     let mut push = |pointer: String, v: &serde_json::Value| -> Result<(), TaskError> {
-        let task = TaskJson::deserialize(v).map_err(|source| TaskError::Json {
+        let task: TaskJson = serde_path_to_error::deserialize(v).map_err(|e| TaskError::Json {
             file: if pointer.is_empty() {
                 file.to_owned()
             } else {
                 format!("{file}: task at {pointer}")
             },
-            source,
+            detail: format!(
+                "`{}`: {}",
+                batchprep_oci::safe_text::value(&e.path().to_string()),
+                batchprep_oci::safe_text::serde_message(&e.inner().to_string())
+            ),
         })?;
         found.push(FoundTask { pointer, task });
         Ok(())
@@ -1038,12 +1041,12 @@ mod tests {
         let bad = r#"{"commandLine":"a","containerSettings":{"imageName":"i","workingDirectory":"home"}}"#;
         assert_eq!(
             parse_task_file("x.json", bad).unwrap_err().to_string(),
-            "x.json: unknown workingDirectory `home` (expected taskWorkingDirectory or containerImageDefault)"
+            "x.json: `containerSettings.workingDirectory`: unknown workingDirectory `home` (expected taskWorkingDirectory or containerImageDefault)"
         );
         let arr = format!("[{{}}, {bad}]");
         assert_eq!(
             parse_task_file("x.json", &arr).unwrap_err().to_string(),
-            "x.json: task at /1: unknown workingDirectory `home` (expected taskWorkingDirectory or containerImageDefault)"
+            "x.json: task at /1: `containerSettings.workingDirectory`: unknown workingDirectory `home` (expected taskWorkingDirectory or containerImageDefault)"
         );
         let plain = parse_task_file("x.json", r#"{"id":"p","commandLine":"a"}"#).unwrap();
         assert_eq!(

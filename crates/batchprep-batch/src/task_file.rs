@@ -75,7 +75,7 @@ pub fn read_task_file(
             // The body is built by the reader in the data plane's own spelling.
             let task = TaskJson::deserialize(&t.body).map_err(|e| TaskError::Json {
                 file: format!("{name}: task at {}", t.pointer),
-                source: e,
+                detail: batchprep_oci::safe_text::serde_message(&e.to_string()),
             })?;
             Ok(FoundTask {
                 pointer: t.pointer,

@@ -116,10 +116,25 @@ pub struct Resolver<'a> {
     parameters: Option<&'a Value>,
     variables: Option<&'a Value>,
     depth: usize,
+    /// Calls evaluated for the current top-level expression; see [`EXPANSION_BUDGET`].
+    expansions: usize,
     /// While resolving a name's last segment: unknown arguments of `concat`/`format` become
     /// [`UNKNOWN_PART`] instead of failing the whole expression.
     lenient: bool,
 }
+
+/// The most nested expressions (through `parameters`/`variables`) followed for one value.
+const DEPTH_LIMIT: usize = 16;
+
+/// The most function calls evaluated for one top-level expression: variables that each `concat`
+/// several references to the next fan out exponentially, which the depth limit alone does not stop.
+const EXPANSION_BUDGET: usize = 10_000;
+
+/// The longest string an expression may build (`format` and `concat` can multiply lengths).
+const STRING_LIMIT: usize = 1024 * 1024;
+
+/// The most nested calls the parser reads in one expression text (`concat(concat(...`).
+const PARSE_DEPTH_LIMIT: usize = 64;
 
 /// Stands for an unknown part of a string while resolving leniently.
 const UNKNOWN_PART: char = '\u{1}';
@@ -131,6 +146,7 @@ impl<'a> Resolver<'a> {
             parameters: root.get("parameters").filter(|p| p.is_object()),
             variables: root.get("variables").filter(|v| v.is_object()),
             depth: 0,
+            expansions: 0,
             lenient: false,
         }
     }
@@ -172,8 +188,11 @@ impl<'a> Resolver<'a> {
             node: Node::Unknown(format!("[{expr}]")),
             origin: origin.to_owned(),
         };
-        if self.depth > 16 {
+        if self.depth > DEPTH_LIMIT {
             return unknown();
+        }
+        if self.depth == 0 {
+            self.expansions = 0;
         }
         let Some(call) = parse_call(expr.trim()) else {
             return unknown();
@@ -185,6 +204,10 @@ impl<'a> Resolver<'a> {
     }
 
     fn call(&mut self, call: &Call, origin: &str) -> Option<Spanned> {
+        self.expansions += 1;
+        if self.expansions > EXPANSION_BUDGET {
+            return None;
+        }
         match (
             call.name.to_ascii_lowercase().as_str(),
             call.args.as_slice(),
@@ -203,6 +226,9 @@ impl<'a> Resolver<'a> {
                 let mut s = String::new();
                 for a in args {
                     s.push_str(&self.arg_string(a, origin)?);
+                    if s.len() > STRING_LIMIT {
+                        return None;
+                    }
                 }
                 Some(string_at(s, origin))
             }
@@ -210,6 +236,9 @@ impl<'a> Resolver<'a> {
                 let mut s = self.arg_string(fmt, origin)?;
                 for (i, a) in args.iter().enumerate() {
                     s = s.replace(&format!("{{{i}}}"), &self.arg_string(a, origin)?);
+                    if s.len() > STRING_LIMIT {
+                        return None;
+                    }
                 }
                 Some(string_at(s, origin))
             }
@@ -237,6 +266,7 @@ impl<'a> Resolver<'a> {
         let text = match expression(name) {
             Some(expr) => {
                 self.lenient = true;
+                self.expansions = 0;
                 let value = parse_call(expr.trim()).and_then(|c| self.call(&c, ""));
                 self.lenient = false;
                 value?.as_str()?.to_owned()
@@ -277,11 +307,14 @@ enum Arg {
 /// Parses `name(arg, ...)` where args are `'strings'`, integers or nested calls. Property access
 /// (`resourceGroup().location`) and anything else is not understood.
 fn parse_call(s: &str) -> Option<Call> {
-    let (call, rest) = parse_call_prefix(s)?;
+    let (call, rest) = parse_call_prefix(s, 0)?;
     rest.trim().is_empty().then_some(call)
 }
 
-fn parse_call_prefix(s: &str) -> Option<(Call, &str)> {
+fn parse_call_prefix(s: &str, depth: usize) -> Option<(Call, &str)> {
+    if depth >= PARSE_DEPTH_LIMIT {
+        return None;
+    }
     let open = s.find('(')?;
     let name = s[..open].trim();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -330,7 +363,7 @@ fn parse_call_prefix(s: &str) -> Option<(Call, &str)> {
             args.push(Arg::Int(rest[..len].parse().ok()?));
             rest = &rest[len..];
         } else {
-            let (call, r) = parse_call_prefix(rest)?;
+            let (call, r) = parse_call_prefix(rest, depth + 1)?;
             args.push(Arg::Call(call));
             rest = r;
         }
@@ -342,6 +375,46 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn deep_nesting_and_fan_out_end_in_unknown() {
+        let deep = format!("[{}'x'{}]", "concat(".repeat(20_000), ")".repeat(20_000));
+        let doc = json!({ "v": deep });
+        let v = Resolver::new(&doc).resolve(&doc["v"], "/v");
+        assert!(matches!(v.node, Node::Unknown(_)));
+
+        // Each variable concatenates the next four times: 4^16 calls without a budget.
+        let mut vars = serde_json::Map::new();
+        for i in 0..16 {
+            let n = format!("variables('v{}')", i + 1);
+            vars.insert(
+                format!("v{i}"),
+                json!(format!("[concat({n}, {n}, {n}, {n})]")),
+            );
+        }
+        vars.insert("v16".into(), json!("abc"));
+        let doc = json!({ "variables": vars, "x": "[variables('v0')]" });
+        let x = Resolver::new(&doc).resolve(&doc["x"], "/x");
+        // The budget runs out deep inside; the variable that could not be read is unknown.
+        assert!(
+            matches!(&x.node, Node::Unknown(e) if e.starts_with("[concat(variables(")),
+            "{x:?}"
+        );
+
+        // `format` multiplies lengths with one call per level.
+        let mut vars = serde_json::Map::new();
+        let fmt = "{0}".repeat(100);
+        for i in 0..8 {
+            vars.insert(
+                format!("v{i}"),
+                json!(format!("[format('{fmt}', variables('v{}'))]", i + 1)),
+            );
+        }
+        vars.insert("v8".into(), json!("abcd"));
+        let doc = json!({ "variables": vars, "x": "[variables('v0')]" });
+        let x = Resolver::new(&doc).resolve(&doc["x"], "/x");
+        assert!(matches!(x.node, Node::Unknown(_)));
+    }
 
     #[test]
     fn resolves_parameters_variables_and_concat() {

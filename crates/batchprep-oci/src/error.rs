@@ -98,15 +98,14 @@ pub enum Error {
         limit: u64,
     },
     /// A manifest, index or config that is not the JSON it should be.
-    #[error("invalid {what} JSON in {blob}")]
+    #[error("invalid {what} JSON in {blob}: {detail}")]
     InvalidJson {
         /// `manifest`, `index`, `config`, ...
         what: &'static str,
         /// The blob or file.
         blob: String,
-        /// The parser's complaint.
-        #[source]
-        source: serde_json::Error,
+        /// The parser's complaint, without the value it quotes ([`crate::safe_text::json_error`]).
+        detail: String,
     },
     /// A manifest whose config is not a container image config: an artifact stored in a registry
     /// (a Singularity image, a Helm chart, an ORAS artifact), which no container runtime can run.
@@ -184,6 +183,21 @@ pub enum Error {
         layer: String,
         /// What is wrong.
         detail: String,
+    },
+    /// An input file that is not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    /// GNU long-name or PAX headers larger than any real one.
+    #[error(
+        "layer {layer}: the tar headers after {after} take more than the {limit} bytes allowed (a GNU long name or PAX header)"
+    )]
+    TarHeaderTooLarge {
+        /// The layer digest.
+        layer: String,
+        /// The entry before them.
+        after: String,
+        /// The limit.
+        limit: u64,
     },
     /// An `oci-archive:` or `docker-archive:` file that is not a valid tar.
     #[error("{}: invalid tar archive: {detail}", file.display())]

@@ -231,20 +231,21 @@ impl MergedFs {
                 layer: n,
             },
         };
-        // A non-directory hides whatever tree the layers below had at its path.
+        // A non-directory replaces the whole tree at its path, as runtimes unpack it (they remove
+        // the directory first), including what this layer put there: so each flip between
+        // directory and file costs what it removes, never a rescan of a tree it keeps.
         if new.kind != EntryKind::Dir
             && self
                 .entries
                 .get(&path)
                 .is_some_and(|e| e.kind == EntryKind::Dir)
         {
-            let below: Vec<String> = self
-                .descendants(&path)
-                .filter(|(_, e)| e.layer < n)
-                .map(|(p, _)| p.clone())
-                .collect();
+            let below: Vec<String> = self.descendants(&path).map(|(p, _)| p.clone()).collect();
             for p in below {
                 self.entries.remove(&p);
+                if !self.captured.is_empty() {
+                    self.captured.remove(&p);
+                }
             }
         }
         self.removed.remove(&path);
@@ -632,6 +633,19 @@ mod tests {
         assert_eq!(r.outcome, Resolved::Loop);
         assert_eq!(r.chain.len(), MAX_SYMLINKS);
         assert_eq!(fs.which("a", "/"), None);
+    }
+
+    #[test]
+    fn a_file_replacing_a_directory_removes_its_tree_in_the_same_layer_too() {
+        let fs = MergedFs::builder()
+            .dir("/d", 0o755)
+            .file("/d/a", 0o644, 0, 0, b"")
+            .file("/d", 0o644, 0, 0, b"")
+            .dir("/d", 0o755)
+            .build();
+        // Unpacked in order, `/d/a` went with the directory the file replaced.
+        assert!(fs.entry("/d/a").is_none());
+        assert_eq!(fs.entry("/d").unwrap().kind, EntryKind::Dir);
     }
 
     #[test]

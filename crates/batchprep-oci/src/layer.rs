@@ -6,6 +6,7 @@
 //! The index is serialisable so a registry cache can keep it per layer digest.
 
 use std::{
+    cell::Cell,
     io::{self, BufRead, BufReader, Read},
     sync::mpsc,
 };
@@ -20,6 +21,11 @@ use crate::{
 
 /// The most of an executable file's start that is kept (for its shebang line).
 pub const FIRST_LINE_MAX: usize = 256;
+
+/// The most bytes the tar reader may take between one entry's data and the next entry: its header
+/// plus any GNU long-name/long-link and PAX extension headers, which the `tar` crate reads whole
+/// into memory. Real ones are a few KiB; a hostile one claims hundreds of MiB.
+pub const HEADER_BUDGET: u64 = 1024 * 1024;
 
 /// How a layer blob is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,16 +322,55 @@ impl<R: Read> Read for Decoded<R> {
     }
 }
 
-/// Counts the uncompressed bytes.
-struct Counted<R> {
-    inner: R,
-    count: u64,
+/// How far into the tar stream reads have gone, and where they must stop while headers are read.
+#[derive(Default)]
+struct Budget {
+    read: Cell<u64>,
+    /// Reads past this offset fail with [`HeaderTooLarge`].
+    until: Cell<Option<u64>>,
 }
 
-impl<R: Read> Read for Counted<R> {
+impl Budget {
+    /// How many of `want` bytes may be read now.
+    fn allow(&self, want: usize) -> io::Result<usize> {
+        match self.until.get() {
+            Some(until) => {
+                let left = until.saturating_sub(self.read.get());
+                if left == 0 && want > 0 {
+                    return Err(io::Error::other(HeaderTooLarge));
+                }
+                Ok(usize::try_from(left).map_or(want, |l| l.min(want)))
+            }
+            None => Ok(want),
+        }
+    }
+}
+
+/// Headers between two entries took more than [`HEADER_BUDGET`] bytes.
+#[derive(Debug)]
+struct HeaderTooLarge;
+
+impl std::fmt::Display for HeaderTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("tar header too large")
+    }
+}
+
+impl std::error::Error for HeaderTooLarge {}
+
+/// Counts the uncompressed bytes.
+struct Counted<'b, R> {
+    inner: R,
+    count: u64,
+    budget: &'b Budget,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let want = self.budget.allow(buf.len())?;
+        let n = self.inner.read(&mut buf[..want])?;
         self.count += n as u64;
+        self.budget.read.set(self.count);
         Ok(n)
     }
 }
@@ -339,19 +384,21 @@ fn parse_layer(
         digest: layer.to_owned(),
         ..LayerIndex::default()
     };
+    let budget = Budget::default();
     let uncompressed = match compression {
         // A plain tar skips file data by dropping whole chunks instead of copying them.
         Compression::None => {
             let mut stream = Skipping {
                 inner: source,
                 count: 0,
+                budget: &budget,
             };
             {
                 let mut archive = tar::Archive::new(&mut stream);
                 let entries = archive
                     .entries_with_seek()
                     .map_err(|e| classify(e, layer, compression, None))?;
-                walk_entries(entries, layer, compression, &mut index)?;
+                walk_entries(entries, layer, compression, &mut index, &budget)?;
             }
             io::copy(&mut stream, &mut io::sink())
                 .map_err(|e| classify(e, layer, compression, None))?;
@@ -377,13 +424,14 @@ fn parse_layer(
             let mut counted = Counted {
                 inner: decoder,
                 count: 0,
+                budget: &budget,
             };
             {
                 let mut archive = tar::Archive::new(&mut counted);
                 let entries = archive
                     .entries()
                     .map_err(|e| classify(e, layer, compression, None))?;
-                walk_entries(entries, layer, compression, &mut index)?;
+                walk_entries(entries, layer, compression, &mut index, &budget)?;
             }
             // Decompress to the end: it checks the gzip/zstd trailer and counts the tar's padding.
             io::copy(&mut counted, &mut io::sink())
@@ -399,12 +447,15 @@ fn parse_layer(
 struct Skipping<'a> {
     inner: &'a mut ChunkReader,
     count: u64,
+    budget: &'a Budget,
 }
 
 impl Read for Skipping<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let want = self.budget.allow(buf.len())?;
+        let n = self.inner.read(&mut buf[..want])?;
         self.count += n as u64;
+        self.budget.read.set(self.count);
         Ok(n)
     }
 }
@@ -432,6 +483,7 @@ impl io::Seek for Skipping<'_> {
             let step = usize::try_from(left).map_or(available, |l| l.min(available));
             self.inner.consume(step);
             self.count += step as u64;
+            self.budget.read.set(self.count);
             left -= step as u64;
         }
         Ok(self.count)
@@ -468,7 +520,7 @@ fn classify(
         }
         Err(e) => e,
     };
-    let detail = e.to_string();
+    let detail = tar_detail(&e);
     match inside {
         Some((entry, size)) if detail.contains("unexpected EOF") => Error::TruncatedEntry {
             layer: layer.to_owned(),
@@ -490,19 +542,43 @@ fn walk_entries<R: Read>(
     layer: &str,
     compression: Compression,
     index: &mut LayerIndex,
+    budget: &Budget,
 ) -> Result<(), Error> {
     // The entry whose data the next header read skips over, for "tar ends inside ...".
     let mut previous: Option<(String, u64)> = None;
+    // Where the previous entry's data (padded to 512-byte blocks) ends in the stream.
+    let mut data_end = 0u64;
     loop {
+        // The next headers may take HEADER_BUDGET bytes after the previous entry's data.
+        budget.until.set(Some(
+            data_end
+                .max(budget.read.get())
+                .saturating_add(HEADER_BUDGET),
+        ));
         let next = entries.next();
+        budget.until.set(None);
         let mut entry = match next {
             None => break,
             Some(Ok(entry)) => entry,
+            Some(Err(e)) if e.get_ref().is_some_and(|i| i.is::<HeaderTooLarge>()) => {
+                return Err(Error::TarHeaderTooLarge {
+                    layer: layer.to_owned(),
+                    after: previous.map_or_else(
+                        || "the start of the layer".to_owned(),
+                        |(p, _)| format!("entry `{}`", crate::safe_text::value(&p)),
+                    ),
+                    limit: HEADER_BUDGET,
+                });
+            }
             Some(Err(e)) => {
                 let inside = previous.as_ref().map(|(p, s)| (p.as_str(), *s));
                 return Err(classify(e, layer, compression, inside));
             }
         };
+        data_end = budget
+            .read
+            .get()
+            .saturating_add(entry.size().div_ceil(512).saturating_mul(512));
         let raw_path = entry.path_bytes().into_owned();
         let name = utf8(&raw_path, layer)?;
         let header = entry.header();
@@ -606,8 +682,29 @@ fn walk_entries<R: Read>(
 fn tar_error(layer: &str, entry: &str, e: io::Error) -> Error {
     Error::Tar {
         layer: layer.to_owned(),
-        detail: format!("entry `{entry}`: {e}"),
+        detail: format!(
+            "entry `{}`: {}",
+            crate::safe_text::value(entry),
+            tar_detail(&e)
+        ),
     }
+}
+
+/// The `tar` crate's message without the raw header bytes it quotes (`numeric field was not a
+/// number: <bytes> when getting size for <path>`), one printable line.
+pub(crate) fn tar_detail(e: &io::Error) -> String {
+    let text = e.to_string();
+    if let Some((_, rest)) = text
+        .rsplit_once(" when getting ")
+        .filter(|_| text.starts_with("numeric field"))
+    {
+        let field = rest.split(' ').next().unwrap_or("a field");
+        return format!(
+            "header field `{}` is not a number",
+            crate::safe_text::value(field)
+        );
+    }
+    crate::safe_text::value(&text)
 }
 
 fn utf8(raw: &[u8], layer: &str) -> Result<String, Error> {
@@ -617,14 +714,25 @@ fn utf8(raw: &[u8], layer: &str) -> Result<String, Error> {
     })
 }
 
-/// `./usr/bin/` -> `/usr/bin`; absolute names and names that climb out of the root are errors.
+/// Linux's `PATH_MAX`: no runtime can unpack an entry with a longer path. Refusing longer names also
+/// bounds what the merged view stores for an entry's missing parents (each with its full path).
+pub const PATH_MAX: usize = 4096;
+
+/// `./usr/bin/` -> `/usr/bin`; absolute names, names that climb out of the root and names longer
+/// than [`PATH_MAX`] are errors.
 fn normalise_entry(name: &str, layer: &str) -> Result<String, Error> {
+    let unsafe_name = |reason| Error::UnsafeEntryName {
+        layer: layer.to_owned(),
+        entry: crate::safe_text::value(name),
+        reason,
+    };
+    if name.len() > PATH_MAX {
+        return Err(unsafe_name(
+            "is longer than the 4096 bytes a Linux path may have",
+        ));
+    }
     if name.starts_with('/') {
-        return Err(Error::UnsafeEntryName {
-            layer: layer.to_owned(),
-            entry: name.to_owned(),
-            reason: "is an absolute path",
-        });
+        return Err(unsafe_name("is an absolute path"));
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in name.split('/') {
@@ -632,11 +740,7 @@ fn normalise_entry(name: &str, layer: &str) -> Result<String, Error> {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(Error::UnsafeEntryName {
-                        layer: layer.to_owned(),
-                        entry: name.to_owned(),
-                        reason: "escapes the image root with `..`",
-                    });
+                    return Err(unsafe_name("escapes the image root with `..`"));
                 }
             }
             p => parts.push(p),
@@ -685,6 +789,62 @@ mod tests {
 
     fn digest_of(bytes: &[u8]) -> String {
         Digest::of(crate::digest::Algorithm::Sha256, bytes).to_string()
+    }
+
+    #[test]
+    fn huge_long_name_and_pax_headers_are_refused_naming_the_entry() {
+        for (kind, name) in [
+            (tar::EntryType::GNULongName, "././@LongLink"),
+            (tar::EntryType::XHeader, "PaxHeaders/x"),
+        ] {
+            let blob = tar_of(|b| {
+                file(b, "before", 0o644, b"x");
+                let mut h = tar::Header::new_gnu();
+                h.set_path(name).unwrap();
+                h.set_size(HEADER_BUDGET + 1);
+                h.set_entry_type(kind);
+                h.set_cksum();
+                b.append(&h, &vec![b'a'; HEADER_BUDGET as usize + 1][..])
+                    .unwrap();
+                file(b, "after", 0o644, b"x");
+            });
+            for (media, bytes) in [
+                ("application/vnd.oci.image.layer.v1.tar", blob.clone()),
+                ("application/vnd.oci.image.layer.v1.tar+gzip", gzip(&blob)),
+            ] {
+                let e = index_layer(&bytes[..], media, &digest_of(&bytes)).unwrap_err();
+                assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "layer {}: the tar headers after entry `before` take more than the 1048576 bytes allowed (a GNU long name or PAX header)",
+                        digest_of(&bytes)
+                    ),
+                    "{media}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn paths_longer_than_path_max_are_refused() {
+        let long = "a/".repeat(500_000);
+        let e = normalise_entry(&long, "sha256:x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "layer sha256:x: entry `{}... (999800 more characters)` is longer than the 4096 bytes a Linux path may have",
+                "a/".repeat(100)
+            )
+        );
+        let at_limit = "a/".repeat(PATH_MAX / 2);
+        assert!(normalise_entry(&at_limit, "sha256:x").is_ok());
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
     }
 
     #[test]

@@ -15,11 +15,13 @@ pub mod error;
 pub mod exec;
 pub mod fs;
 pub mod image;
+pub mod input;
 pub mod layer;
 pub mod loader;
 mod local;
 pub mod reference;
 pub mod registry;
+pub mod safe_text;
 pub mod source;
 
 pub use digest::Digest;

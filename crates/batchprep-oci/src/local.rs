@@ -44,14 +44,14 @@ enum Store {
 
 impl Store {
     fn archive(file: &Path) -> Result<Store, Error> {
-        let mut f = File::open(file).map_err(|e| Error::io(file, e))?;
+        let mut f = crate::input::open_regular(file)?;
         let mut members = HashMap::new();
         // `docker save` links repeated layers to their first copy.
         let mut links: Vec<(String, String)> = Vec::new();
         let mut archive = tar::Archive::new(&mut f);
         let invalid = |e: std::io::Error| Error::ArchiveTar {
             file: file.to_owned(),
-            detail: e.to_string(),
+            detail: crate::layer::tar_detail(&e),
         };
         let entries = archive.entries_with_seek().map_err(invalid)?;
         for entry in entries {
@@ -96,13 +96,15 @@ impl Store {
         match self {
             Store::Dir(d) => {
                 let path = d.join(name);
-                match File::open(&path) {
+                // A blob or layout file may be a FIFO or a link to /dev/zero: only regular files,
+                // read no further than their size.
+                match crate::input::open_regular(&path) {
                     Ok(f) => {
                         let size = f.metadata().map_err(|e| Error::io(&path, e))?.len();
-                        Ok(Some((Box::new(f), size)))
+                        Ok(Some((Box::new(f.take(size)), size)))
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(e) => Err(Error::io(&path, e)),
+                    Err(e) if e.is_not_found() => Ok(None),
+                    Err(e) => Err(e.into()),
                 }
             }
             Store::Archive { file, members } => {
@@ -223,10 +225,10 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(
     what: &'static str,
     blob: &str,
 ) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|source| Error::InvalidJson {
+    serde_json::from_slice(bytes).map_err(|e| Error::InvalidJson {
         what,
         blob: blob.to_owned(),
-        source,
+        detail: crate::safe_text::json_error(&e),
     })
 }
 

@@ -395,7 +395,20 @@ fn malformed_credentials_file_is_an_error_naming_it() {
     let err = CredentialStore::load(&paths, None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("credentials file {} is not valid JSON", file.display())
+        format!(
+            "credentials file {} is not valid JSON: key must be a string at line 1 column 2",
+            file.display()
+        )
+    );
+    // serde's message would quote a value, and a value here may be a password: only its kind.
+    std::fs::write(&file, r#"{"auths": {"example.com": {"auth": 31337314}}}"#).unwrap();
+    let err = CredentialStore::load(&paths, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "credentials file {} is not valid JSON: invalid type: integer, expected a string at line 1 column 43",
+            file.display()
+        )
     );
 }
 

@@ -130,7 +130,11 @@ impl FindingsArgs {
     ) -> anyhow::Result<ExitCode> {
         // What could not be checked goes to stderr in every format, so a CI log always says why.
         for e in &extra.errors {
-            eprintln!("error: {e}");
+            // One line each: an error may quote an image's strings.
+            eprintln!(
+                "error: {}",
+                batchprep_oci::safe_text::printable(&e.to_string())
+            );
         }
         let code = exit_code(report, self.fail_on, !extra.errors.is_empty());
         // Only SARIF reads the source root.

@@ -98,7 +98,7 @@ impl FixArgs {
                 if now != fix.before {
                     eprintln!(
                         "warning: {} changed since it was checked; not fixed",
-                        path.display()
+                        batchprep_oci::safe_text::printable(&path.display().to_string())
                     );
                     continue;
                 }

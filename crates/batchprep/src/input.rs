@@ -23,10 +23,15 @@ pub fn read_stdin(what: &str) -> anyhow::Result<String> {
     if STDIN_TAKEN.swap(true, Ordering::SeqCst) {
         bail!("{what}: standard input was already read by another argument");
     }
+    let limit = batchprep_oci::input::TEXT_LIMIT;
     let mut text = String::new();
     std::io::stdin()
+        .take(limit + 1)
         .read_to_string(&mut text)
         .with_context(|| format!("{what}: cannot read standard input"))?;
+    if text.len() as u64 > limit {
+        bail!("{what}: standard input is larger than the {limit} bytes allowed");
+    }
     Ok(text)
 }
 
@@ -35,8 +40,9 @@ pub fn read(path: &Path, what: &str) -> anyhow::Result<String> {
     if is_stdin(path) {
         return read_stdin(what);
     }
-    std::fs::read_to_string(path).with_context(|| match what {
-        "" => format!("cannot read {}", path.display()),
-        what => format!("cannot read {what} {}", path.display()),
+    // Bounded: a FIFO, a device or a huge file is one clear error, never a hang.
+    batchprep_oci::input::read_text(path).map_err(|e| match what {
+        "" => anyhow::anyhow!(e),
+        what => anyhow::anyhow!("cannot read {what} {}: {}", path.display(), e.reason()),
     })
 }

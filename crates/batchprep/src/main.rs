@@ -85,7 +85,11 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line: the whole cause chain, joined by ": ".
-            eprintln!("error: {err:#}");
+            // Escaped: a cause may quote an input (an image's entry name, a file's value).
+            eprintln!(
+                "error: {}",
+                batchprep_oci::safe_text::printable(&format!("{err:#}"))
+            );
             ExitCode::from(2)
         }
     }

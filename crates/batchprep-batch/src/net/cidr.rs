@@ -7,6 +7,8 @@ use std::{
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+use batchprep_oci::safe_text::value;
+
 use super::NetError;
 
 /// Parses `ADDRESS/PREFIX` (IPv4 or IPv6), keeping host bits as written.
@@ -16,18 +18,26 @@ pub fn parse_cidr(text: &str, origin: &str) -> Result<IpNet, NetError> {
         // ipnet says only "invalid IP address syntax"; say which part is wrong.
         let reason = match trimmed.split_once('/') {
             None => "expected ADDRESS/PREFIX, e.g. 10.0.0.0/16".to_owned(),
-            Some((addr, prefix)) => match (addr.parse::<IpAddr>(), prefix.parse::<u8>()) {
-                (Err(_), _) => format!("`{addr}` is not an IPv4 or IPv6 address"),
-                (Ok(ip), Ok(p)) => format!(
-                    "prefix length {p} is longer than {} bits",
-                    if ip.is_ipv4() { 32 } else { 128 }
-                ),
-                (Ok(_), Err(_)) => format!("`{prefix}` is not a prefix length"),
-            },
+            Some((addr, prefix)) => {
+                // A prefix length is decimal digits only (`u8::from_str` also takes `+8`).
+                let length = Some(prefix)
+                    .filter(|p| {
+                        !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .and_then(|p| p.parse::<u8>().ok());
+                match (addr.parse::<IpAddr>(), length) {
+                    (Err(_), _) => format!("`{}` is not an IPv4 or IPv6 address", value(addr)),
+                    (Ok(ip), Some(p)) if p > if ip.is_ipv4() { 32 } else { 128 } => format!(
+                        "prefix length {p} is longer than {} bits",
+                        if ip.is_ipv4() { 32 } else { 128 }
+                    ),
+                    _ => format!("`{}` is not a prefix length", value(prefix)),
+                }
+            }
         };
         NetError::InvalidCidr {
             origin: origin.to_owned(),
-            text: text.to_owned(),
+            text: value(text),
             reason,
         }
     })
@@ -308,6 +318,14 @@ mod tests {
             (
                 "10.0.0.0/x",
                 "--vnet: invalid CIDR `10.0.0.0/x`: `x` is not a prefix length",
+            ),
+            (
+                "10.0.0.0/+8",
+                "--vnet: invalid CIDR `10.0.0.0/+8`: `+8` is not a prefix length",
+            ),
+            (
+                "10.0.0.0/8\n##vso[task.setvariable variable=x]1",
+                "--vnet: invalid CIDR `10.0.0.0/8\\n##vso[task.setvariable variable=x]1`: `8\\n##vso[task.setvariable variable=x]1` is not a prefix length",
             ),
             (
                 "10.0.0.0",

@@ -174,7 +174,9 @@ pub fn read_pool_path(path: &Path) -> Result<PoolFile, PoolFileError> {
     if path.is_dir() {
         return terraform::read_dir(path);
     }
-    let bytes = std::fs::read(path).map_err(|e| PoolFileError::Io(e.to_string()))?;
+    // Bounded: a FIFO or a link to /dev/zero is one clear error, never a hang.
+    let bytes = batchprep_oci::input::read_file(path, batchprep_oci::input::TEXT_LIMIT)
+        .map_err(|e| PoolFileError::Io(e.reason()))?;
     read_pool_file(path, &bytes)
 }
 
@@ -206,7 +208,7 @@ pub fn read_pool_file(path: &Path, bytes: &[u8]) -> Result<PoolFile, PoolFileErr
 
 /// A Batch Shipyard `pool.yaml` and the config files beside it, for `pool emit --from-shipyard`.
 pub fn read_shipyard_pool(path: &Path) -> Result<ShipyardPool, PoolFileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PoolFileError::Io(e.to_string()))?;
+    let text = batchprep_oci::input::read_text(path).map_err(|e| PoolFileError::Io(e.reason()))?;
     shipyard::read_configdir(path, &text)
 }
 

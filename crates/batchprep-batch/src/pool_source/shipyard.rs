@@ -55,7 +55,7 @@ pub(super) fn beside(path: &Path, names: &[&str]) -> Vec<(PathBuf, String)> {
         .iter()
         .map(|name| dir.join(name))
         .filter(|p| p != path)
-        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .filter_map(|p| batchprep_oci::input::read_text(&p).ok().map(|t| (p, t)))
         .collect()
 }
 

@@ -60,8 +60,8 @@ pub(super) fn read_dir(dir: &Path) -> Result<PoolFile, PoolFileError> {
     }
     let mut files = Vec::new();
     for p in paths {
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| PoolFileError::Io(format!("{}: {e}", p.display())))?;
+        let text = batchprep_oci::input::read_text(&p)
+            .map_err(|e| PoolFileError::Io(format!("{}: {}", p.display(), e.reason())))?;
         files.push((p, text));
     }
     let (pools, locations) = read_files(&files)?;

@@ -109,22 +109,18 @@ impl Credential {
 #[non_exhaustive]
 pub enum CredentialError {
     /// A credentials file exists but could not be read.
-    #[error("cannot read credentials file {path}")]
+    #[error("credentials file: {error}")]
     Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        /// Why (names the file; in the message, not a `source`, so the chain says it once).
+        error: crate::input::InputError,
     },
     /// A credentials file is not the JSON Docker and podman write.
-    #[error("credentials file {path} is not valid JSON")]
+    #[error("credentials file {path} is not valid JSON: {detail}")]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The parse error (positions only; serde_json does not quote input).
-        #[source]
-        source: serde_json::Error,
+        /// Where and what kind of error; never the offending value, which may be a password.
+        detail: String,
     },
     /// An `auths.<key>.auth` value is not base64 of `user:password`.
     #[error("credentials file {path}: `auths.{key}.auth` is not base64 of `user:password`")]
@@ -267,17 +263,17 @@ impl CredentialStore {
     ) -> Result<Self, CredentialError> {
         let mut files = Vec::new();
         for (path, docker) in paths.files() {
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::input::read_text(&path) {
                 Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(CredentialError::Read { path, source }),
+                Err(e) if e.is_not_found() => continue,
+                Err(error) => return Err(CredentialError::Read { error }),
             };
             let config: AuthConfig = if text.trim().is_empty() {
                 AuthConfig::default()
             } else {
-                serde_json::from_str(&text).map_err(|source| CredentialError::Parse {
+                serde_json::from_str(&text).map_err(|e| CredentialError::Parse {
                     path: path.clone(),
-                    source,
+                    detail: crate::safe_text::json_error(&e),
                 })?
             };
             files.push(AuthFile {

@@ -218,7 +218,7 @@ pub fn open(
         serde_json::from_slice(&config_bytes).map_err(|e| Error::InvalidJson {
             what: "config",
             blob: format!("{source} config {}", config_desc.digest),
-            source: e,
+            detail: crate::safe_text::json_error(&e),
         })?;
     let platform = config.platform();
     let image_config = config.into_image_config();
@@ -303,7 +303,8 @@ fn client_for(
         for path in super::probe::cert_files(dir, &reference.registry)
             .map_err(|e| Error::io(dir.clone(), e))?
         {
-            let data = std::fs::read(&path).map_err(|e| Error::io(path.clone(), e))?;
+            // Bounded: a FIFO or a device in the certificate directory is an error, not a hang.
+            let data = crate::input::read_file(&path, crate::input::TEXT_LIMIT)?;
             config
                 .extra_root_certificates
                 .push(oci_client::client::Certificate {
@@ -446,7 +447,7 @@ fn parse_manifest(source: &str, bytes: &[u8]) -> Result<ManifestJson, Error> {
     let m: ManifestJson = serde_json::from_slice(bytes).map_err(|e| Error::InvalidJson {
         what: "manifest",
         blob: format!("{source} manifest"),
-        source: e,
+        detail: crate::safe_text::json_error(&e),
     })?;
     let _ = &m.media_type;
     Ok(m)

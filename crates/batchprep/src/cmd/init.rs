@@ -61,7 +61,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     if let Some((_, draft)) = &pool {
         for note in &draft.notes {
-            eprintln!("note: {note}");
+            eprintln!(
+                "note: {}",
+                batchprep_oci::safe_text::printable(&note.to_string())
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -144,7 +144,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_writer_pretty(&mut out, &inspection)?;
             writeln!(out)?;
         }
-        Format::Human => out.write_all(human(&inspection).as_bytes())?,
+        Format::Human => out
+            .write_all(batchprep_oci::safe_text::printable_lines(&human(&inspection)).as_bytes())?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -298,7 +299,11 @@ fn list(v: &Option<Vec<String>>) -> String {
 
 fn human(i: &Inspection) -> String {
     let mut s = String::new();
-    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+    use batchprep_oci::safe_text::printable;
+    let or_none = |v: &Option<String>| {
+        v.as_deref()
+            .map_or_else(|| "(none)".into(), |v| printable(v).into_owned())
+    };
     let _ = writeln!(s, "image:        {}", i.source);
     let _ = writeln!(s, "manifest:     {}", i.manifest_digest);
     let _ = writeln!(s, "config:       {}", i.config_digest);
@@ -312,7 +317,7 @@ fn human(i: &Inspection) -> String {
     } else {
         let _ = writeln!(s, "env:");
         for e in &i.config.env {
-            let _ = writeln!(s, "  {e}");
+            let _ = writeln!(s, "  {}", printable(e));
         }
     }
     if i.config.labels.is_empty() {
@@ -320,7 +325,7 @@ fn human(i: &Inspection) -> String {
     } else {
         let _ = writeln!(s, "labels:");
         for (k, v) in &i.config.labels {
-            let _ = writeln!(s, "  {k}={v}");
+            let _ = writeln!(s, "  {}={}", printable(k), printable(v));
         }
     }
     let _ = writeln!(

@@ -275,7 +275,7 @@ fn emit_pool(args: EmitArgs) -> anyhow::Result<ExitCode> {
         crate::output_file::write_atomically(path, text.as_bytes())?;
     }
     for note in plan.notes.iter().chain(&emitted.notes) {
-        eprintln!("{note}");
+        eprintln!("{}", batchprep_oci::safe_text::printable(&note.to_string()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -304,7 +304,7 @@ fn plan_at(
         Err(mut errors) => {
             let last = errors.pop().expect("a failed check reports an error");
             for e in errors {
-                eprintln!("error: {}", cite(&e));
+                eprintln!("error: {}", batchprep_oci::safe_text::printable(&cite(&e)));
             }
             anyhow::bail!(cite(&last));
         }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::CheckError;
 use batchprep_lint::{Report, Severity};
+use batchprep_oci::safe_text::printable;
 
 pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io::Result<()> {
     let failures = report
@@ -59,20 +60,22 @@ pub fn render(out: &mut dyn Write, report: &Report, errors: &[CheckError]) -> io
         writeln!(
             out,
             r#"    <testcase classname="{}" name="{} ({})"{file}>"#,
-            xml(&f.subject),
+            xml(&printable(&f.subject)),
             xml(&f.name),
             xml(&f.id)
         )?;
+        // Each part escaped on its own: a newline from an image would start a line of the CI log.
+        let message = printable(&f.message);
         let body = match &f.fix {
-            Some(fix) => format!("{}\nfix: {fix}", f.message),
-            None => f.message.clone(),
+            Some(fix) => format!("{message}\nfix: {}", printable(fix)),
+            None => message.to_string(),
         };
         if f.severity > Severity::Note {
             writeln!(
                 out,
                 r#"      <failure type="{}" message="{}">{}</failure>"#,
                 f.severity,
-                xml(&f.message),
+                xml(&message),
                 xml(&body)
             )?;
         } else {

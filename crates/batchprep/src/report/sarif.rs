@@ -9,6 +9,7 @@ use std::{
 
 use super::CheckError;
 use batchprep_lint::{Report, Severity, catalog};
+use batchprep_oci::safe_text::printable;
 use serde_json::{Value, json};
 use url::Url;
 
@@ -55,7 +56,8 @@ pub fn render(
             let mut r = json!({
                 "ruleId": f.id,
                 "level": level(f.severity),
-                "message": { "text": text },
+                // Viewers render the message as text on one line: no raw control characters.
+                "message": { "text": printable(&text) },
                 "properties": { "name": f.name, "subject": f.subject },
             });
             if let Some(i) = index {

@@ -1,6 +1,8 @@
 //! `registryServer` must be a registry host (`myacr.azurecr.io`, `docker.io`), not a URL, a web site, a
 //! bare name or one of Docker Hub's other host names.
 
+use batchprep_oci::safe_text::{redact_userinfo, value};
+
 use super::PoolFacts;
 use crate::{
     Finding,
@@ -32,17 +34,29 @@ fn is_single_label(host: &str) -> bool {
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(c) = &f.pool.container else { return };
     for server in c.registries.iter().filter_map(|r| r.server.as_ref()) {
-        let s = server.value.trim();
-        let (problem, host) = if let Some((scheme, rest)) = s.split_once("://") {
+        // `https://user:password@host` must not repeat the password in the message or the fix.
+        let s = redact_userinfo(server.value.trim());
+        let (problem, authority) = if let Some((scheme, rest)) = s.split_once("://") {
             (
-                Some(format!("has a scheme (`{scheme}://`)")),
+                Some(format!("has a scheme (`{}://`)", value(scheme))),
                 rest.split('/').next().unwrap_or_default().to_owned(),
             )
         } else if let Some((host, path)) = s.split_once('/') {
-            (Some(format!("has a path (`/{path}`)")), host.to_owned())
+            (
+                Some(format!("has a path (`/{}`)", value(path))),
+                host.to_owned(),
+            )
         } else {
-            (None, s.to_owned())
+            (None, s.clone().into_owned())
         };
+        let (problem, host) = match authority.rsplit_once('@') {
+            Some((_, host)) => (
+                Some(problem.unwrap_or_else(|| "has a user and password in it".to_owned())),
+                host.to_owned(),
+            ),
+            None => (problem, authority),
+        };
+        let host = value(&host);
         let web = WEB_HOSTS.iter().any(|w| host.eq_ignore_ascii_case(w));
         let hub_alias = HUB_ALIASES.iter().any(|h| host.eq_ignore_ascii_case(h));
         let single_label = is_single_label(&host);
@@ -68,7 +82,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             f.finding(
                 RULE,
                 server,
-                format!("`registryServer` `{}` {problem}", server.value),
+                format!("`registryServer` `{}` {problem}", value(&s)),
             )
             .with_fix(format!("set `registryServer` to `{fixed}`"))
             .with_edit({

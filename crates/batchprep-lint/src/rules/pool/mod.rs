@@ -110,7 +110,8 @@ impl PoolFacts<'_> {
         let Some(image) = &self.pool.image else {
             return Vec::new();
         };
-        let (Some(publisher), Some(offer), Some(sku)) = (&image.publisher, &image.offer, &image.sku)
+        let (Some(publisher), Some(offer), Some(sku)) =
+            (&image.publisher, &image.offer, &image.sku)
         else {
             return Vec::new();
         };

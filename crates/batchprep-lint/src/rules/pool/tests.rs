@@ -366,6 +366,30 @@ fn invalid_registry_server() {
             "{host}"
         );
     }
+    // A password in the URL is never repeated, in the message or the fix.
+    for (server, message) in [
+        (
+            "https://user:hunter2@myacr.azurecr.io",
+            "`registryServer` `https://***@myacr.azurecr.io` has a scheme (`https://`)",
+        ),
+        (
+            "user:hunter2@myacr.azurecr.io",
+            "`registryServer` `***@myacr.azurecr.io` has a user and password in it",
+        ),
+    ] {
+        set(
+            &mut p,
+            &format!("{CC}/containerRegistries/0/registryServer"),
+            json!(server),
+        );
+        let findings = run(&p);
+        let f = only(&findings, "invalid-registry-server");
+        assert_eq!(f.message, message);
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("set `registryServer` to `myacr.azurecr.io`")
+        );
+    }
 }
 
 #[test]
@@ -615,5 +639,36 @@ fn node_image_without_docker_and_unsupported_vm_size() {
     assert_eq!(
         only(&findings, "unsupported-vm-size").message,
         "`STANDARD_A0`: Batch does not support STANDARD_A0"
+    );
+}
+
+#[test]
+fn template_value_unknown_hides_literals_only_under_secret_fields() {
+    let mut p = good_pool();
+    set(
+        &mut p,
+        "/vmSize",
+        json!("[concat(parameters('size'), '_v3')]"),
+    );
+    set(
+        &mut p,
+        &format!("{CC}/containerRegistries/0"),
+        json!({
+            "registryServer": "myacr.azurecr.io",
+            "username": "u",
+            "password": "[concat(parameters('pfx'), 'Hunter2Secret')]"
+        }),
+    );
+    let messages: Vec<String> = run(&p)
+        .into_iter()
+        .filter(|f| f.name == "template-value-unknown")
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`[concat(parameters('size'), '_v3')]` is not known before deployment; checks that need this value were skipped",
+            "`[concat(parameters('pfx'), '***')]` is not known before deployment; checks that need this value were skipped",
+        ]
     );
 }
