@@ -4,14 +4,52 @@
 //! drive the terminal, and a megabyte value would make a one-line error a megabyte long. Secrets in
 //! URLs are cut out here too.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::RwLock};
+
+/// The secrets this run holds (every [`crate::registry::Secret`]: registry passwords and tokens from
+/// flags, credential files and pool definitions), masked in everything batchprep writes, whatever
+/// field or message they turn up in.
+static IN_USE: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers a secret this run holds, to mask it in output (values under four characters are not
+/// masked: they would hide ordinary text).
+pub fn remember_secret(value: &str) {
+    if value.len() < 4 {
+        return;
+    }
+    let mut known = IN_USE.write().unwrap_or_else(|e| e.into_inner());
+    if !known.iter().any(|k| k == value) {
+        known.push(value.to_owned());
+    }
+}
+
+/// `text` with every secret this run holds replaced by `***`.
+pub fn mask_secrets_in_use(text: &str) -> Cow<'_, str> {
+    let known = IN_USE.read().unwrap_or_else(|e| e.into_inner());
+    if known.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    match redact_secrets(text, &refs) {
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        Cow::Owned(s) => Cow::Owned(s),
+    }
+}
 
 /// The most characters of one input value shown in an error or finding.
 pub const VALUE_CHARS: usize = 200;
 
 /// Control characters (C0, DEL, C1) and line/paragraph separators and bidi controls escaped as
-/// `\n`, `\r`, `\t` or `\u{..}`, so the text stays on one line and cannot drive a terminal.
+/// `\n`, `\r`, `\t` or `\u{..}`, so the text stays on one line and cannot drive a terminal; the
+/// secrets this run holds masked.
 pub fn printable(s: &str) -> Cow<'_, str> {
+    match mask_secrets_in_use(s) {
+        Cow::Borrowed(s) => escaped(s),
+        Cow::Owned(masked) => Cow::Owned(escaped(&masked).into_owned()),
+    }
+}
+
+fn escaped(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
     }
@@ -289,6 +327,17 @@ pub fn redact_secrets<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_use_are_masked_wherever_they_appear() {
+        remember_secret("s3cr3t-in-use");
+        remember_secret("abc");
+        assert_eq!(
+            printable("docker login -p s3cr3t-in-use\nabc"),
+            "docker login -p ***\\nabc"
+        );
+        assert_eq!(mask_secrets_in_use("x=s3cr3t-in-use;"), "x=***;");
+    }
 
     #[test]
     fn escapes_controls_and_shortens() {

@@ -196,6 +196,42 @@ fn secrets_in_pool_files_reach_no_format() {
     }
 }
 
+/// A secret this run holds (a pool's registry password, a `--creds` password) is masked wherever it
+/// turns up, under any field name: here in a task's command line, which findings quote.
+#[test]
+fn secrets_in_use_are_masked_in_every_field_and_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = pool(serde_json::json!({}));
+    p["virtualMachineConfiguration"]["containerConfiguration"]["containerRegistries"] = serde_json::json!([{"registryServer": "myacr.azurecr.io", "username": "u", "password": "Pool-Pa55word"}]);
+    write(dir.path(), "pool.json", &p.to_string());
+    write(
+        dir.path(),
+        "task.json",
+        r#"{"id": "t", "commandLine": "run --a=$AZ_BATCH_NODE_ROOT_DIR/Pool-Pa55word --b=$AZ_BATCH_NODE_ROOT_DIR/Flag-Pa55word", "containerSettings": {"imageName": "mcr.microsoft.com/azurelinux/base/core:3.0"}}"#,
+    );
+    for format in ["human", "json", "sarif", "junit", "github", "azure"] {
+        let out = run(
+            dir.path(),
+            &[
+                "check",
+                "--offline",
+                "pool.json",
+                "--task",
+                "task.json",
+                "--creds",
+                "u:Flag-Pa55word",
+                "--format",
+                format,
+            ],
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        // The finding that quotes the arguments is there, with the secrets masked.
+        assert!(all.contains("unexpanded-variable"), "{format}: {all}");
+        assert!(!all.contains("Pool-Pa55word"), "{format}: {all}");
+        assert!(!all.contains("Flag-Pa55word"), "{format}: {all}");
+    }
+}
+
 /// A newline in a value cannot start a CI log command of its own, in errors or reports.
 #[test]
 fn newlines_from_inputs_stay_escaped() {

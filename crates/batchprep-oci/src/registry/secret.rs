@@ -12,7 +12,10 @@ pub struct Secret(String);
 impl Secret {
     /// Wraps a value.
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        let value = value.into();
+        // Whatever holds it, it is never printed: every output masks it.
+        crate::safe_text::remember_secret(&value);
+        Secret(value)
     }
 
     /// The value, for the one place that puts it on the wire.

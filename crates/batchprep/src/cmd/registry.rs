@@ -71,6 +71,10 @@ impl RegistryArgs {
         &mut self,
         config: &crate::config::Config,
     ) -> anyhow::Result<RegistryConfig> {
+        // A password on the command line is a secret of this run before any registry is asked.
+        if let Some((_, password)) = self.creds.as_deref().and_then(|c| c.split_once(':')) {
+            batchprep_oci::safe_text::remember_secret(password);
+        }
         let settings = RegistryConfig::from_config(config)?;
         for host in &settings.insecure_registries {
             if !self.insecure_registry.contains(host) {

@@ -101,6 +101,23 @@ pub fn render(
     extra: &Extra,
     options: &RenderOptions,
 ) -> io::Result<()> {
+    // Rendered whole, then written with the secrets this run holds masked, whatever field or
+    // message they are in.
+    let mut text = Vec::new();
+    render_unmasked(&mut text, format, report, extra, options)?;
+    match String::from_utf8(text) {
+        Ok(text) => out.write_all(batchprep_oci::safe_text::mask_secrets_in_use(&text).as_bytes()),
+        Err(e) => out.write_all(e.as_bytes()),
+    }
+}
+
+fn render_unmasked(
+    out: &mut dyn Write,
+    format: Format,
+    report: &Report,
+    extra: &Extra,
+    options: &RenderOptions,
+) -> io::Result<()> {
     match format {
         Format::Human => human::render(out, report, extra, options.color),
         Format::Json => {
