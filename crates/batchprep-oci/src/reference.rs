@@ -117,6 +117,16 @@ impl Reference {
         if registry.len() + 1 + repository.len() > 255 {
             return Err(invalid("name longer than 255 characters"));
         }
+        // The normalised form (`docker.io/library/...`) is held to the same bound as the input, so
+        // what parses once parses again from its own rendering (found by the reference fuzz target).
+        let rendered = registry.len()
+            + 1
+            + repository.len()
+            + tag.as_ref().map_or(0, |t| 1 + t.len())
+            + digest.as_ref().map_or(0, |d| 1 + d.len());
+        if rendered > 512 {
+            return Err(invalid("contains whitespace or is too long"));
+        }
         Ok(Reference {
             registry,
             repository,
@@ -286,6 +296,18 @@ pub fn valid_digest(d: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_parses_parses_again_from_its_rendering() {
+        // A short name with a long digest: the input fits in 512 characters, its normalised form
+        // (`docker.io/library/do@...`) would not.
+        let input = format!("do@ker:{}", "tmp".repeat(165));
+        assert_eq!(input.len(), 502);
+        assert!(Reference::parse(&input).is_err());
+        let fits = format!("do@ker:{}", "tmp".repeat(150));
+        let r = Reference::parse(&fits).unwrap();
+        assert_eq!(Reference::parse(&r.to_string()).unwrap(), r);
+    }
 
     fn norm(s: &str) -> String {
         Reference::parse(s).unwrap().to_string()
