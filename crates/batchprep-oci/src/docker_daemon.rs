@@ -346,7 +346,7 @@ fn assemble(
         platform: config.platform(),
         config: config.into_image_config(),
         layers,
-        fs: MergedFs::from_layers(indexes),
+        fs: MergedFs::try_from_layers(indexes)?,
     })
 }
 

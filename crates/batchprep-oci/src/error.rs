@@ -187,6 +187,16 @@ pub enum Error {
     /// An input file that is not a regular file, too large, or unreadable.
     #[error(transparent)]
     Input(#[from] crate::input::InputError),
+    /// Layers whose entries imply more parent directories than any real image.
+    #[error(
+        "the parent directories the layers imply take more than {limit_mib} MiB of paths (at `{entry}`)"
+    )]
+    ImpliedParents {
+        /// The entry that went past the limit, shortened.
+        entry: String,
+        /// The limit.
+        limit_mib: usize,
+    },
     /// GNU long-name or PAX headers larger than any real one.
     #[error(
         "layer {layer}: the tar headers after {after} take more than the {limit} bytes allowed (a GNU long name or PAX header)"

@@ -111,7 +111,17 @@ pub struct MergedFs {
     removed: BTreeMap<String, usize>,
     /// What the layers captured of the files that are still there (see [`crate::exec`]).
     captured: HashMap<String, Captured>,
+    /// Bytes of the paths of the parent directories the layers did not list, made as runtimes
+    /// make them: deep paths under many distinct tops would make this quadratic in the layer.
+    implied_bytes: usize,
+    /// The entry whose parents went past [`IMPLIED_PARENT_BYTES`], if one did.
+    too_deep: Option<String>,
 }
+
+/// The most bytes of parent-directory paths the view makes for entries whose parents a layer does
+/// not list. Real images list their directories (a 1,000,000-file image implies a few MB at most);
+/// a hostile layer of deep paths under distinct tops is an error naming the entry instead.
+pub const IMPLIED_PARENT_BYTES: usize = 64 << 20;
 
 impl MergedFs {
     /// Applies `layers` in order (index 0 first): each layer's whiteouts and opaque directories remove
@@ -126,6 +136,19 @@ impl MergedFs {
             fs.add_parents("/x", 0);
         }
         fs
+    }
+
+    /// [`MergedFs::from_layers`] for images read from a source: an error, naming the entry, when
+    /// the parents the layers imply take more than [`IMPLIED_PARENT_BYTES`].
+    pub fn try_from_layers(layers: Vec<LayerIndex>) -> Result<MergedFs, crate::Error> {
+        let fs = MergedFs::from_layers(layers);
+        match &fs.too_deep {
+            Some(entry) => Err(crate::Error::ImpliedParents {
+                entry: crate::safe_text::value(entry),
+                limit_mib: IMPLIED_PARENT_BYTES >> 20,
+            }),
+            None => Ok(fs),
+        }
     }
 
     /// A builder for tests of code that reads a `MergedFs`.
@@ -260,6 +283,11 @@ impl MergedFs {
         let mut p = parent_of(path);
         loop {
             if self.entries.contains_key(p) {
+                return;
+            }
+            self.implied_bytes += p.len();
+            if self.implied_bytes > IMPLIED_PARENT_BYTES {
+                self.too_deep.get_or_insert_with(|| path.to_owned());
                 return;
             }
             self.removed.remove(p);

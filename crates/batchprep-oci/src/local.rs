@@ -365,7 +365,7 @@ fn open_oci(
         platform: config.platform(),
         config: config.into_image_config(),
         layers,
-        fs: MergedFs::from_layers(indexes),
+        fs: MergedFs::try_from_layers(indexes)?,
     })
 }
 
@@ -602,6 +602,6 @@ fn open_docker_archive(
         platform: config.platform(),
         config: config.into_image_config(),
         layers,
-        fs: MergedFs::from_layers(indexes),
+        fs: MergedFs::try_from_layers(indexes)?,
     })
 }

@@ -360,6 +360,41 @@ fn deeply_nested_json_is_one_error_in_bounded_memory() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Deep paths under many distinct tops, each within the path limit: the parents they imply would
+/// take memory quadratic in the layer (300 entries, 1.5 MB of layer, were 1.3 GB of paths); past
+/// the budget it is one error naming the entry, in bounded memory (the run's 2 GiB limit).
+#[test]
+fn parents_implied_by_deep_paths_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    for i in 0..300 {
+        let path = format!("{i}/{}f", "a/".repeat(2000));
+        b.append_pax_extensions([("path", path.as_bytes())])
+            .unwrap();
+        let mut h = tar::Header::new_ustar();
+        h.set_path("placeholder").unwrap();
+        h.set_size(0);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+    }
+    let tar = b.into_inner().unwrap();
+    let (source, _) = image(dir.path(), &tar, serde_json::json!({}));
+    let out = run(dir.path(), &["inspect", &source]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: cannot read image {source}: the parent directories the layers imply take more than 64 MiB of paths (at `/"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 /// A PAX header of 2 MiB is refused naming the entry before it; a 500,000-component path (within
 /// the header budget) is refused by its length, instead of storing every parent's full path.
 #[test]
