@@ -76,13 +76,7 @@ pub fn unified_diff(name: &str, fix: &FileFix) -> String {
 fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), String> {
     match change {
         Change::ReplaceString { from, to } => {
-            let Some(node) = find(root, pointer) else {
-                // An absent member reads as empty: add it.
-                if !from.is_empty() {
-                    return Err("no value there".into());
-                }
-                return insert_into_parent(root, pointer, CstInputValue::String(to.clone()));
-            };
+            let node = find(root, pointer).ok_or("no value there")?;
             let lit = node.as_string_lit().ok_or("not a string")?;
             let now = lit.decoded_value().map_err(|_| "not a valid string")?;
             if now != *from {
@@ -311,7 +305,10 @@ mod tests {
     #[test]
     fn absent_members_are_added_and_arrays_grow_once() {
         let text = "{\n  \"cs\": {\n    \"imageName\": \"a\"\n  },\n  \"images\": [\"a\"]\n}\n";
-        let set = replace("", "--workdir /app");
+        let set = Edit::safe(Change::RunOptions {
+            remove: Vec::new(),
+            append: vec!["--workdir=/app".into()],
+        });
         let add = Edit::safe(Change::AppendToArray { value: "b".into() });
         let fix = apply(
             text,
@@ -329,7 +326,7 @@ mod tests {
         );
         assert_eq!(
             fix.after,
-            "{\n  \"cs\": {\n    \"imageName\": \"a\",\n    \"containerRunOptions\": \"--workdir /app\"\n  },\n  \"images\": [\"a\", \"b\"],\n  \"more\": [\"b\"]\n}\n"
+            "{\n  \"cs\": {\n    \"imageName\": \"a\",\n    \"containerRunOptions\": \"--workdir=/app\"\n  },\n  \"images\": [\"a\", \"b\"],\n  \"more\": [\"b\"]\n}\n"
         );
     }
 

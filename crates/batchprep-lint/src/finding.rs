@@ -111,8 +111,7 @@ pub struct Edit {
 /// The change an [`Edit`] makes at its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The string value there becomes `to`, if it is still `from`; an empty `from` also matches
-    /// a member that is absent, which is then added.
+    /// The string value there becomes `to`, if it is still `from`.
     ReplaceString {
         /// The value the rule saw.
         from: String,

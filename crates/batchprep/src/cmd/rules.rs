@@ -63,9 +63,10 @@ pub fn run_explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "\nWhy\n{}", d.why.trim())?;
     writeln!(out, "\nFix\n{}", d.fix.trim())?;
     match d.autofix {
-        Some(batchprep_lint::catalog::Autofix::Safe) => {
-            writeln!(out, "\n`batchprep check --fix` applies this fix.")?
-        }
+        Some(batchprep_lint::catalog::Autofix::Safe) => writeln!(
+            out,
+            "\n`batchprep check --fix` applies this fix where it is mechanical (some cases need --unsafe-fixes; see the README)."
+        )?,
         Some(batchprep_lint::catalog::Autofix::Unsafe) => writeln!(
             out,
             "\n`batchprep check --fix --unsafe-fixes` applies this fix (it changes behaviour)."
