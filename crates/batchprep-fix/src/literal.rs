@@ -48,35 +48,44 @@ enum Style {
 }
 
 /// Applies `changes` (1-based line and character column of the value, change) to `text`, one after
-/// the other; each outcome says whether it applied or why not.
+/// the other; each outcome says whether it applied or why not. Every position is one the reader
+/// found in `text` as read, so literals are found there and replaced last to first: an earlier edit
+/// on the same line cannot move a later one's column. Changes of the same literal compose.
 pub fn apply_at(
     text: &str,
     syntax: Syntax,
     changes: &[(u32, u32, &Change)],
 ) -> (String, Vec<Result<(), String>>) {
-    let mut text = text.to_owned();
+    // Per literal (by its start in `text`): the literal and its value after the changes so far.
+    let mut edited: std::collections::BTreeMap<usize, (Literal, String)> = Default::default();
     let outcomes = changes
         .iter()
         .map(|(line, column, change)| {
-            let at = offset(&text, *line, *column).ok_or("no such line and column")?;
-            let lit = find_literal(&text, at, syntax).ok_or("no string literal there")?;
+            let at = offset(text, *line, *column).ok_or("no such line and column")?;
+            let lit = find_literal(text, at, syntax).ok_or("no string literal there")?;
+            let now = edited.get(&lit.start).map_or(&lit.value, |(_, v)| v);
             let to = match change {
                 Change::ReplaceString { from, to } => {
-                    if lit.value != *from {
+                    if now != from {
                         return Err(format!("the value is no longer `{from}`"));
                     }
                     to.clone()
                 }
                 Change::RunOptions { remove, append } => {
-                    crate::run_options_after(&lit.value, remove, append)?
+                    crate::run_options_after(now, remove, append)?
                 }
                 _ => return Err("this change is made in JSON files only".into()),
             };
-            let written = encode(&to, lit.style, syntax).ok_or("the new value needs quoting")?;
-            text.replace_range(lit.start..lit.end, &written);
+            encode(&to, lit.style, syntax).ok_or("the new value needs quoting")?;
+            edited.insert(lit.start, (lit, to));
             Ok(())
         })
         .collect();
+    let mut text = text.to_owned();
+    for (lit, to) in edited.values().rev() {
+        let written = encode(to, lit.style, syntax).expect("checked when the change was made");
+        text.replace_range(lit.start..lit.end, &written);
+    }
     (text, outcomes)
 }
 
@@ -279,6 +288,24 @@ mod tests {
         assert_eq!(
             after,
             "  container_run_options = \"\"\n  image = \"${var.image}\"\n"
+        );
+    }
+
+    #[test]
+    fn several_literals_on_one_line_keep_their_columns() {
+        let hcl = "  container_image_names = [\"a:latest\", \"b:latest\"]\n";
+        let (after, out) = apply_at(
+            hcl,
+            Syntax::Hcl,
+            &[
+                (1, 28, &replace("a:latest", "a@sha256:0123")),
+                (1, 40, &replace("b:latest", "b@sha256:4567")),
+            ],
+        );
+        assert_eq!(out, vec![Ok(()), Ok(())]);
+        assert_eq!(
+            after,
+            "  container_image_names = [\"a@sha256:0123\", \"b@sha256:4567\"]\n"
         );
     }
 }
