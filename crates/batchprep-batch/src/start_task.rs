@@ -45,7 +45,7 @@ impl DataRootTarget {
 }
 
 /// One `default-address-pools` entry of `daemon.json`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AddressPool {
     /// Base range (`10.200.0.0/16`).
     pub base: String,
@@ -206,6 +206,74 @@ impl StartTask {
         Some(script)
     }
 
+    /// A start task this module wrote, read back from its `commandLine`: what its script sets, and
+    /// the pool's own command line it runs after the script (written by
+    /// [`StartTask::command_line_before`]). `None` for any other command line.
+    pub fn read_command_line(command_line: &str) -> Option<(StartTask, Option<String>)> {
+        let script = StartTask::decode_command_line(command_line)?;
+        let value = |name: &str| -> Option<String> {
+            let line = script.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('='))?;
+            let words = shell_words(line)?;
+            Some(words.into_iter().next().unwrap_or_default())
+        };
+        let data_root = match value("mode")?.as_str() {
+            "keep" => DataRootTarget::Keep,
+            "auto" => DataRootTarget::Auto {
+                temp_disks: value("default_temp_disks")?
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+            },
+            "path" => DataRootTarget::Path(value("default_data_root")?),
+            _ => return None,
+        };
+        let pools = value("address_pools")?;
+        let default_address_pools = if pools.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&pools).ok()?
+        };
+        let prefetch = script
+            .lines()
+            .find_map(|l| l.strip_prefix("prefetch=(")?.strip_suffix(')'))
+            .and_then(shell_words)?;
+        let mut task = StartTask {
+            data_root,
+            bip: None,
+            default_address_pools,
+            prefetch,
+        };
+        // The script holds the bip it sets; one the pools imply is left implied, as written.
+        let bip = value("bip")?;
+        if !bip.is_empty() && task.effective_bip().as_deref() != Some(bip.as_str()) {
+            task.bip = Some(bip);
+        }
+        let then = command_line
+            .split_once(&format!(" && /bin/bash {SCRIPT_FILE} && "))
+            .and_then(|(_, rest)| rest.rsplit_once(" # batchprep start task: "))
+            .map(|(existing, _)| existing.replace("'\\''", "'"));
+        Some((task, then))
+    }
+
+    /// Docker's settings on a node once this task ran: `before` with the bridge and pools it sets.
+    pub fn applied_to(&self, before: &crate::net::DockerSettings) -> crate::net::DockerSettings {
+        let mut after = before.clone();
+        if let Some(bip) = self.effective_bip().and_then(|b| b.parse().ok()) {
+            after.bip = Some(bip);
+        }
+        if !self.default_address_pools.is_empty() {
+            after.default_address_pools = self
+                .default_address_pools
+                .iter()
+                .map(|p| {
+                    let base: ipnet::IpNet = p.base.parse().ok()?;
+                    crate::net::AddressPool::new(base, p.size, "the start task", &p.base).ok()
+                })
+                .collect();
+        }
+        after
+    }
+
     /// The data-plane `startTask` object: pool-scope admin auto-user, waits for success, retried once.
     pub fn to_rest(&self) -> Value {
         json!({
@@ -214,6 +282,34 @@ impl StartTask {
             "maxTaskRetryCount": 1,
             "waitForSuccess": true,
         })
+    }
+}
+
+/// The words of `line` as bash reads plain words, single-quoted words and `\'` between them
+/// (what [`quote`] writes); `None` for anything that would expand.
+fn shell_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.next_if(|c| *c == ' ').is_some() {}
+        if chars.peek().is_none() {
+            return Some(words);
+        }
+        let mut word = String::new();
+        while let Some(c) = chars.next_if(|c| *c != ' ') {
+            match c {
+                '\'' => loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => word.push(c),
+                    }
+                },
+                '\\' => word.push(chars.next()?),
+                c if c.is_ascii_alphanumeric() || "-_./:@,+=%".contains(c) => word.push(c),
+                _ => return None,
+            }
+        }
+        words.push(word);
     }
 }
 
@@ -547,5 +643,40 @@ mod tests {
             task.script()
                 .contains(r"default_data_root='/data/it'\''s docker'")
         );
+    }
+
+    #[test]
+    fn a_written_start_task_reads_back_with_the_command_line_it_runs_after() {
+        let task = StartTask {
+            data_root: DataRootTarget::auto_for(Some(OsFamily::El)),
+            bip: None,
+            default_address_pools: vec![AddressPool {
+                base: "10.60.0.0/16".into(),
+                size: 24,
+            }],
+            prefetch: vec!["docker.io/library/it's:1".into(), "b".into()],
+        };
+        assert_eq!(
+            StartTask::read_command_line(&task.command_line()),
+            Some((task.clone(), None))
+        );
+        let own = "/bin/sh -c 'echo it'\\''s mine && true'";
+        assert_eq!(
+            StartTask::read_command_line(&task.command_line_before(own)),
+            Some((task.clone(), Some(own.to_owned())))
+        );
+        let given = StartTask {
+            data_root: DataRootTarget::Path("/data/x y".into()),
+            bip: Some("10.199.0.1/24".into()),
+            ..task.clone()
+        };
+        assert_eq!(
+            StartTask::read_command_line(&given.command_line()),
+            Some((given, None))
+        );
+        assert_eq!(StartTask::read_command_line("/bin/bash -c 'echo hi'"), None);
+        let docker = task.applied_to(&crate::net::DockerSettings::default());
+        assert_eq!(docker.bip.map(|b| b.to_string()).as_deref(), Some("10.60.0.1/24"));
+        assert_eq!(docker.default_address_pools.map(|p| p.len()), Some(1));
     }
 }

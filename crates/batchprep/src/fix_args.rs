@@ -60,12 +60,29 @@ impl FixArgs {
             if mine.is_empty() {
                 continue;
             }
+            // The same edit wanted by several findings (the start task the data-root and bridge
+            // findings all ask for) is made once, and fixes each of them.
+            let mut unique: Vec<(&Location, &Edit)> = Vec::new();
+            let slot: Vec<usize> = mine
+                .iter()
+                .map(|(_, at, e)| {
+                    let same = |(u, ue): &(&Location, &Edit)| {
+                        u.pointer == at.pointer
+                            && (u.line, u.column) == (at.line, at.column)
+                            && ue.change == e.change
+                    };
+                    unique.iter().position(same).unwrap_or_else(|| {
+                        unique.push((at, e));
+                        unique.len() - 1
+                    })
+                })
+                .collect();
             let fix = match Syntax::of(path) {
                 // Terraform, Bicep, Shipyard: string values replaced where the reader found them.
                 Some(syntax) => {
-                    let changes: Vec<(u32, u32, &Change)> = mine
+                    let changes: Vec<(u32, u32, &Change)> = unique
                         .iter()
-                        .map(|(_, at, e)| (at.line, at.column, &e.change))
+                        .map(|(at, e)| (at.line, at.column, &e.change))
                         .collect();
                     let (after, outcomes) =
                         batchprep_fix::literal::apply_at(text, syntax, &changes);
@@ -76,9 +93,9 @@ impl FixArgs {
                     }
                 }
                 None => {
-                    let edits: Vec<(&str, &Edit)> = mine
+                    let edits: Vec<(&str, &Edit)> = unique
                         .iter()
-                        .map(|(_, at, e)| (at.pointer.as_str(), *e))
+                        .map(|(at, e)| (at.pointer.as_str(), *e))
                         .collect();
                     batchprep_fix::apply(text, &edits)
                         .with_context(|| format!("--fix: {}", path.display()))?
@@ -105,8 +122,8 @@ impl FixArgs {
                 crate::output_file::write_atomically(path, fix.after.as_bytes())?;
             }
             files_changed += 1;
-            for ((i, ..), outcome) in mine.iter().zip(&fix.outcomes) {
-                applied[*i] += usize::from(outcome.is_ok());
+            for ((i, ..), slot) in mine.iter().zip(&slot) {
+                applied[*i] += usize::from(fix.outcomes[*slot].is_ok());
             }
         }
         let fixed: Vec<bool> = wanted_count

@@ -322,26 +322,33 @@ fn unsafe_fixes_need_their_flag_and_edits_of_one_value_compose() {
     );
 
     let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
+    // The obsolete start task, the data root on the OS disk, docker0 and the two address pools
+    // on the VNet of batchprep.toml all have one fix, batchprep's start task: made once.
     assert_eq!(
         text(&out.stderr),
-        "fixed 7 finding(s) in 2 file(s); 6 remain\n"
+        "fixed 10 finding(s) in 2 file(s); 3 remain\n"
     );
     let after = rules(d, &["pool.json", "--task", "tasks.json"]);
-    for rule in [
-        "relative-entrypoint",
-        "task-image-not-prefetched",
-        "redundant-rm-option",
-        "gpus-run-option",
-        "node-image-end-of-life",
-    ] {
-        assert!(!after.iter().any(|r| r == rule), "{rule}: {after:?}");
-    }
+    assert_eq!(
+        after,
+        [
+            "node-image-end-of-life",
+            "image-not-inspected",
+            "registry-check-skipped"
+        ],
+        "the move to the recommended image is not offered: it does not drive the V100 of NC6s_v3"
+    );
+    let pool: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("pool.json")).unwrap()).unwrap();
+    let summary = pool["startTask"]["commandLine"].as_str().unwrap();
+    assert!(
+        summary.ends_with("exec /bin/bash batchprep-start-task.sh # batchprep start task: Docker data-root -> temp disk (/mnt or /mnt/resource)/docker; bip 172.18.0.1/16; default-address-pools 172.18.0.0/16/16,172.19.0.0/16/16,172.20.0.0/16/16,172.21.0.0/16/16,172.22.0.0/16/16,172.23.0.0/16/16,172.24.0.0/16/16,172.25.0.0/16/16,172.26.0.0/16/16,172.27.0.0/16/16,172.28.0.0/16/16,172.29.0.0/16/16,172.30.0.0/16/16,172.31.0.0/16/16,172.16.0.0/16/16,10.0.0.0/12/16'"),
+        "{summary}"
+    );
     let out = batchprep(d, &[&args[..], &["--fix", "--unsafe-fixes", "-q"]].concat());
-    // The data-root finding had no edit of its own (the obsolete start task's replacement moves
-    // the data root), so it is gone only now.
     assert_eq!(
         text(&out.stderr),
-        "fixed 0 finding(s) in 0 file(s); 6 remain\n"
+        "fixed 0 finding(s) in 0 file(s); 3 remain\n"
     );
 }
 
@@ -459,4 +466,176 @@ fn registry_servers_become_registry_hosts() {
             .iter()
             .any(|r| r == "invalid-registry-server")
     );
+}
+
+/// The script inside a start task command line batchprep wrote (`echo B64 | base64 -d | gunzip`),
+/// unpacked by the real tools.
+fn unpacked_script(command_line: &str) -> String {
+    let unpack = command_line
+        .strip_prefix("/bin/bash -c '")
+        .and_then(|c| c.split(" > batchprep-start-task.sh").next())
+        .unwrap();
+    let out = Command::new("bash").args(["-c", unpack]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Docker's default pools without the ones on 172.17.0.0/16 and 172.18.0.0/16, as the network
+/// analysis suggests them for those ranges.
+const POOLS_AWAY_FROM_172_17: &str = "172.18.0.0/16/16,172.19.0.0/16/16,172.20.0.0/16/16,172.21.0.0/16/16,172.22.0.0/16/16,172.23.0.0/16/16,172.24.0.0/16/16,172.25.0.0/16/16,172.26.0.0/16/16,172.27.0.0/16/16,172.28.0.0/16/16,172.29.0.0/16/16,172.30.0.0/16/16,172.31.0.0/16/16,192.168.0.0/16/20,172.16.0.0/16/16";
+
+/// docker0 and the address pools on the VNet: the fix is batchprep's start task, merged in front of
+/// the pool's own admin start task (unsafe), which keeps its user and `waitForSuccess`; a start task
+/// batchprep wrote is rewritten in place (safe) when the networks change, keeping the pool's own
+/// command line; without a start task, one is added.
+#[test]
+fn bridge_fixes_merge_into_the_pool_start_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let before = fs::read_to_string(root().join("testdata/fix/bridge-pool.json")).unwrap();
+    fs::write(d.join("pool.json"), &before).unwrap();
+    let vnet = ["--vnet", "10.0.0.0/16", "--vnet", "172.17.0.0/16"];
+    let check = |extra: &[&str]| {
+        batchprep(
+            d,
+            &[&["check", "--offline", "pool.json", "-q"], &vnet[..], extra].concat(),
+        )
+    };
+    let before_rules = rules(d, &[&["pool.json"], &vnet[..]].concat());
+    assert_eq!(
+        before_rules,
+        [
+            "docker-bridge-overlap",
+            "docker-address-pool-overlap",
+            "docker-data-root-on-os-disk",
+            "image-not-inspected",
+            "registry-check-skipped"
+        ]
+    );
+
+    // Safe fixes only: the pool's own start task is not rewritten.
+    let out = check(&["--fix"]);
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 0 finding(s) in 0 file(s); 5 remain\n"
+    );
+    assert_eq!(fs::read_to_string(d.join("pool.json")).unwrap(), before);
+
+    let out = check(&["--fix", "--unsafe-fixes"]);
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 3 finding(s) in 1 file(s); 2 remain\n"
+    );
+    let after = fs::read_to_string(d.join("pool.json")).unwrap();
+    let own = r#"/bin/bash -c 'mkdir -p /mnt/shared && echo ready'"#;
+    // Only the command line changed, and it ends with the pool's own, quoted for bash.
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{after}");
+    assert_eq!(changed[0].0, format!("    \"commandLine\": \"{own}\","));
+    let pool: Value = serde_json::from_str(&after).unwrap();
+    let command_line = pool["startTask"]["commandLine"].as_str().unwrap();
+    assert!(
+        command_line.ends_with(&format!(
+            " && /bin/bash batchprep-start-task.sh && /bin/bash -c '\\''mkdir -p /mnt/shared && echo ready'\\'' # batchprep start task: Docker data-root -> temp disk (/mnt or /mnt/resource)/docker; bip 172.18.0.1/16; default-address-pools {POOLS_AWAY_FROM_172_17}'"
+        )),
+        "{command_line}"
+    );
+    // The script is the one `batchprep start-task` writes for these settings.
+    let expected = batchprep(
+        d,
+        &[
+            "start-task",
+            "--pool-image",
+            "microsoft-dsvm:ubuntu-hpc:2404",
+            "--bip",
+            "172.18.0.1/16",
+            "--default-address-pools",
+            POOLS_AWAY_FROM_172_17,
+            "--prefetch",
+            "docker.io/library/busybox:1.36",
+        ],
+    );
+    assert_eq!(unpacked_script(command_line), text(&expected.stdout));
+    // bash runs the pool's own command line after the script, as it was written.
+    let tail = Command::new("bash")
+        .args(["-c", &format!("printf %s {}", &command_line[command_line.find("&& /bin/bash -c").unwrap() + 3..command_line.rfind(" # ").unwrap()].replace("'\\''", "'"))])
+        .output()
+        .unwrap();
+    assert_eq!(text(&tail.stdout), "/bin/bash-cmkdir -p /mnt/shared && echo ready");
+    assert_eq!(
+        rules(d, &[&["pool.json"], &vnet[..]].concat()),
+        ["image-not-inspected", "registry-check-skipped"]
+    );
+    let out = check(&["--fix", "--unsafe-fixes"]);
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 0 finding(s) in 0 file(s); 2 remain\n"
+    );
+
+    // A new on-premises range on the chosen bridge: the start task batchprep wrote is rewritten by
+    // a safe fix, still in front of the pool's own command line.
+    let more = [&vnet[..], &["--on-prem", "172.18.0.0/15"]].concat();
+    assert_eq!(
+        rules(d, &[&["pool.json"], &more[..]].concat())[..2],
+        ["docker-bridge-overlap", "docker-address-pool-overlap"]
+    );
+    let out = batchprep(
+        d,
+        &[&["check", "--offline", "pool.json", "-q", "--fix"], &more[..]].concat(),
+    );
+    assert!(
+        text(&out.stderr).starts_with("fixed "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        rules(d, &[&["pool.json"], &more[..]].concat()),
+        ["image-not-inspected", "registry-check-skipped"]
+    );
+    let pool: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("pool.json")).unwrap()).unwrap();
+    let rewritten = pool["startTask"]["commandLine"].as_str().unwrap();
+    assert!(
+        rewritten.contains(" && /bin/bash batchprep-start-task.sh && /bin/bash -c '\\''mkdir -p /mnt/shared && echo ready'\\'' # batchprep start task: Docker data-root -> temp disk (/mnt or /mnt/resource)/docker; bip "),
+        "{rewritten}"
+    );
+    assert!(!rewritten.contains("bip 172.18.0.1/16"), "{rewritten}");
+    assert_eq!(pool["startTask"]["waitForSuccess"], true);
+    assert_eq!(pool["startTask"]["userIdentity"]["autoUser"]["elevationLevel"], "admin");
+
+    // No start task: batchprep's is added, as `start-task --format json` writes it, by a safe fix.
+    let mut bare: Value = serde_json::from_str(&before).unwrap();
+    bare.as_object_mut().unwrap().remove("startTask");
+    fs::write(d.join("pool.json"), serde_json::to_string_pretty(&bare).unwrap()).unwrap();
+    let out = check(&["--fix"]);
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 3 finding(s) in 1 file(s); 2 remain\n"
+    );
+    let expected = batchprep(
+        d,
+        &[
+            "start-task",
+            "--pool-image",
+            "microsoft-dsvm:ubuntu-hpc:2404",
+            "--bip",
+            "172.18.0.1/16",
+            "--default-address-pools",
+            POOLS_AWAY_FROM_172_17,
+            "--prefetch",
+            "docker.io/library/busybox:1.36",
+            "--format",
+            "json",
+        ],
+    );
+    let expected: Value = serde_json::from_str(&text(&expected.stdout)).unwrap();
+    let after = fs::read_to_string(d.join("pool.json")).unwrap();
+    let pool: Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(pool["startTask"], expected);
+    let validator = batch_schema::pool_validator(true);
+    assert_eq!(batch_schema::errors(&validator, &pool), Vec::<String>::new());
 }

@@ -4,7 +4,7 @@
 
 use batchprep_batch::net::{DockerRange, NetAnalysis, Overlap, RangeKind, Suggestion};
 
-use crate::Finding;
+use crate::{Finding, finding::Edit};
 
 /// docker0 overlaps a range the node must reach (BP301).
 pub mod docker_bridge_overlap {
@@ -28,12 +28,21 @@ pub const RULES: &[crate::rules::Rule] = &[
     docker_address_pool_overlap::RULE,
 ];
 
-/// One finding per overlap in `analysis`, in its order (bridge first, then pools).
-pub fn check(analysis: &NetAnalysis) -> Vec<Finding> {
+/// One finding per overlap in `analysis`, in its order (bridge first, then pools). `start_task`
+/// is the pool's edit to a start task that sets the suggested bridge and pools
+/// ([`crate::rules::pool::PoolFacts::start_task_edit`]): each finding's fix, when there is room.
+pub fn check(analysis: &NetAnalysis, start_task: Option<&Edit>) -> Vec<Finding> {
+    let suggestion = analysis.suggestion.as_ref().ok();
     analysis
         .overlaps
         .iter()
-        .map(|o| finding(o, analysis.suggestion.as_ref().ok()))
+        .map(|o| {
+            let f = finding(o, suggestion);
+            match start_task.filter(|_| suggestion.is_some()) {
+                Some(edit) => f.with_edit(edit.clone()),
+                None => f,
+            }
+        })
         .collect()
 }
 
@@ -109,7 +118,7 @@ mod tests {
             .iter()
             .map(|c| NetworkRange::parse(kind, c, &format!("--{}", kind.key())).unwrap())
             .collect();
-        check(&analyze(&ranges, &DockerSettings::default()))
+        check(&analyze(&ranges, &DockerSettings::default()), None)
     }
 
     #[test]

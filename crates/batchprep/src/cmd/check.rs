@@ -18,6 +18,7 @@ use anyhow::{Context, bail};
 use batchprep_batch::{
     catalog::Date,
     pool::{PoolDefinition, parse_pools},
+    start_task::StartTask,
     pool_source::{ShipyardTarget, SourceIndex, read_pool_file, read_pool_path},
     spec::normalise_server,
     task::{ContainerWorkingDirectory, FoundTask, TaskContainer, TaskIdentity},
@@ -257,13 +258,36 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
                 json!({"probed": probed.results.len(), "not_pullable": probed.results.iter().filter(|r| r.outcome.is_not_pullable()).count()}),
             );
         }
-        findings.extend(batchprep_lint::rules::pool::check(&PoolFacts {
+        // Docker on the pool's nodes: as configured, then as the pool's own start task sets it.
+        let analysis = network.as_ref().map(|(ranges, docker)| {
+            let docker = pool
+                .start_task
+                .as_ref()
+                .and_then(|s| s.command_line.as_ref())
+                .and_then(|c| StartTask::read_command_line(&c.value))
+                .map_or_else(|| docker.clone(), |(task, _)| task.applied_to(docker));
+            batchprep_batch::net::analyze(ranges, &docker)
+        });
+        let facts = PoolFacts {
             pool,
             locate: &locate,
             tasks: &pool_tasks,
             today,
             registry: &registry,
-        }));
+            network: analysis.as_ref(),
+        };
+        findings.extend(batchprep_lint::rules::pool::check(&facts));
+        if let Some(analysis) = &analysis {
+            let edit = facts.start_task_edit();
+            let mut net = batchprep_lint::rules::network::check(analysis, edit.as_ref());
+            crate::network_args::locate_findings(&mut net, analysis, &config);
+            if pools.len() > 1 {
+                for f in &mut net {
+                    f.subject = format!("pool {}: {}", pool.display_id(), f.subject);
+                }
+            }
+            findings.extend(net);
+        }
         let _ = writeln!(
             human,
             "pool {} ({}): {} prefetched image(s), {} task(s)",
@@ -423,11 +447,7 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     );
 
     match network {
-        Some((ranges, docker)) => {
-            let analysis = batchprep_batch::net::analyze(&ranges, &docker);
-            let mut net = batchprep_lint::rules::network::check(&analysis);
-            crate::network_args::locate_findings(&mut net, &analysis, &config);
-            findings.extend(net);
+        Some((ranges, _)) => {
             checks.insert("network".into(), json!({"ranges": ranges.len()}));
             let _ = writeln!(
                 human,

@@ -49,7 +49,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
 
     let analysis = analyze(&ranges, &docker);
-    let mut findings = batchprep_lint::rules::network::check(&analysis);
+    let mut findings = batchprep_lint::rules::network::check(&analysis, None);
     crate::network_args::locate_findings(&mut findings, &analysis, &config);
     let extra = Extra {
         human: human(&ranges, &docker, &analysis),

@@ -6,7 +6,6 @@ use batchprep_batch::catalog::OsFamily;
 use super::PoolFacts;
 use crate::{
     Finding,
-    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -59,39 +58,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             image.urn(),
             image.temp_disk
         ));
-    let Some(task) = f.batchprep_start_task() else {
-        out.push(finding);
-        return;
-    };
-    let edit = match &f.pool.start_task {
-        None => Some(
-            Edit::safe(Change::InsertMember {
-                name: "startTask".into(),
-                value: task.to_rest(),
-            })
-            .at((f.locate)(&f.pool.body_pointer)),
-        ),
-        // Merged before the pool's own start task, when that already runs as admin and is waited
-        // for; unsafe, since bash then reads a command line Batch ran without a shell.
-        Some(st) => match (&st.command_line, &st.elevation, &st.wait_for_success) {
-            // An obsolete start task is replaced by `obsolete-docker-daemon-flags`' fix instead.
-            (Some(c), Some(e), wait)
-                if e.value.eq_ignore_ascii_case("admin")
-                    && wait.as_ref().is_none_or(|w| w.value)
-                    && super::obsolete_docker_daemon_flags::problems(&c.value).is_empty() =>
-            {
-                Some(
-                    Edit::unsafe_(Change::ReplaceString {
-                        from: c.value.clone(),
-                        to: task.command_line_before(&c.value),
-                    })
-                    .at((f.locate)(&c.pointer)),
-                )
-            }
-            _ => None,
-        },
-    };
-    out.push(match edit {
+    out.push(match f.start_task_edit() {
         Some(edit) => finding.with_edit(edit),
         None => finding,
     });

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use batchprep_batch::{
     catalog::{self, Date, NodeImage},
     pool::{Field, PoolDefinition},
+    start_task::StartTask,
 };
 use batchprep_oci::Reference;
 
@@ -64,6 +65,9 @@ pub struct PoolFacts<'a> {
     pub today: Date,
     /// Registry answers, when the registry was asked.
     pub registry: &'a RegistryFacts,
+    /// Docker's bridge and pools against the networks the nodes must reach (with the pool's own
+    /// start task applied), when ranges were given.
+    pub network: Option<&'a batchprep_batch::net::NetAnalysis>,
 }
 
 impl PoolFacts<'_> {
@@ -79,37 +83,141 @@ impl PoolFacts<'_> {
         Finding::new(rule, self.subject(), message).at((self.locate)(pointer))
     }
 
-    /// The start task `pool emit` writes for this pool's image: Docker's data root to the temp
-    /// disk, the prefetched images carried over. `None` for Windows.
-    fn batchprep_start_task(&self) -> Option<batchprep_batch::start_task::StartTask> {
-        use batchprep_batch::{catalog::OsFamily, start_task::DataRootTarget};
+    /// The start task batchprep writes for this pool: what a start task batchprep wrote already
+    /// sets, Docker's data root moved to the temp disk where the image keeps it on the OS disk (or
+    /// the pool's start task tried to move it), the bridge and pools the network analysis
+    /// suggests where they overlap, and the prefetched images carried over. `None` for Windows.
+    fn batchprep_start_task(&self) -> Option<StartTask> {
+        use batchprep_batch::{catalog::OsFamily, net::DockerRange, start_task::DataRootTarget};
         let family = self.node_image().map(|i| i.os_family);
         if family == Some(OsFamily::Windows) {
             return None;
         }
-        Some(batchprep_batch::start_task::StartTask {
-            data_root: DataRootTarget::auto_for(family),
-            bip: None,
-            default_address_pools: Vec::new(),
-            prefetch: self
-                .pool
-                .container
-                .iter()
-                .flat_map(|c| &c.image_names)
-                .filter_map(|i| batchprep_oci::Reference::parse(&i.value).ok())
-                .map(|r| r.to_string())
-                .collect(),
-        })
+        let command_line = self.start_task_command_line();
+        let mut task = command_line
+            .and_then(|c| StartTask::read_command_line(&c.value))
+            .map_or(
+                StartTask {
+                    data_root: DataRootTarget::Keep,
+                    bip: None,
+                    default_address_pools: Vec::new(),
+                    prefetch: Vec::new(),
+                },
+                |(task, _)| task,
+            );
+        let move_root = self.node_image().is_some_and(|i| i.docker_data_root_on_os_disk)
+            || command_line
+                .is_some_and(|c| !obsolete_docker_daemon_flags::problems(&c.value).is_empty());
+        if task.data_root == DataRootTarget::Keep && move_root {
+            task.data_root = DataRootTarget::auto_for(family);
+        }
+        if let Some(network) = self.network
+            && let Ok(suggestion) = &network.suggestion
+        {
+            let bridge = |o: &&batchprep_batch::net::Overlap| {
+                matches!(o.docker, DockerRange::Bridge { .. })
+            };
+            if network.overlaps.iter().any(|o| bridge(&o)) {
+                task.bip = Some(suggestion.bip.to_string());
+            }
+            if network.overlaps.iter().any(|o| !bridge(&o)) {
+                task.default_address_pools = suggestion
+                    .default_address_pools
+                    .iter()
+                    .map(|p| batchprep_batch::start_task::AddressPool {
+                        base: p.base.to_string(),
+                        size: p.size,
+                    })
+                    .collect();
+            }
+        }
+        task.prefetch = self
+            .pool
+            .container
+            .iter()
+            .flat_map(|c| &c.image_names)
+            .filter_map(|i| Reference::parse(&i.value).ok())
+            .map(|r| r.to_string())
+            .collect();
+        Some(task)
+    }
+
+    fn start_task_command_line(&self) -> Option<&Field<String>> {
+        self.pool.start_task.as_ref()?.command_line.as_ref()
+    }
+
+    /// The one edit that gives the pool [`Self::batchprep_start_task`], for every finding whose
+    /// fix is that start task (the data root, the bridge, the obsolete daemon flags), so they all
+    /// ask for the same change and one application fixes them all:
+    /// - no start task: add it (safe);
+    /// - a start task batchprep wrote: rewrite it with the new settings, keeping what it set and
+    ///   the pool's own command line it runs after (safe);
+    /// - `docker daemon -g` and the like: replace it (unsafe: whatever else it did is gone);
+    /// - another start task that runs as admin and is waited for: run the script before it under
+    ///   the same bash (unsafe: bash now reads a command line Batch ran without a shell).
+    ///
+    /// `None` when the pool already has it, or its start task cannot take it (not admin, not waited
+    /// for), or for Windows.
+    pub fn start_task_edit(&self) -> Option<crate::finding::Edit> {
+        use crate::finding::{Change, Edit};
+        let task = self.batchprep_start_task()?;
+        let Some(start_task) = &self.pool.start_task else {
+            return Some(
+                Edit::safe(Change::InsertMember {
+                    name: "startTask".into(),
+                    value: task.to_rest(),
+                })
+                .at((self.locate)(&self.pool.body_pointer)),
+            );
+        };
+        let c = start_task.command_line.as_ref()?;
+        let replace = |to: String| Change::ReplaceString {
+            from: c.value.clone(),
+            to,
+        };
+        let edit = if let Some((_, then)) = StartTask::read_command_line(&c.value) {
+            let to = match then {
+                Some(then) => task.command_line_before(&then),
+                None => task.command_line(),
+            };
+            if to == c.value {
+                return None;
+            }
+            Edit::safe(replace(to))
+        } else if !obsolete_docker_daemon_flags::problems(&c.value).is_empty() {
+            Edit::unsafe_(replace(task.command_line()))
+        } else {
+            let admin = start_task
+                .elevation
+                .as_ref()
+                .is_some_and(|e| e.value.eq_ignore_ascii_case("admin"));
+            let waited = start_task.wait_for_success.as_ref().is_none_or(|w| w.value);
+            if !(admin && waited) {
+                return None;
+            }
+            Edit::unsafe_(replace(task.command_line_before(&c.value)))
+        };
+        Some(edit.at((self.locate)(&c.pointer)))
     }
 
     /// The edits that move the pool to the recommended node image and its agent: unsafe, since the
-    /// tasks then run on another OS release. Empty when the image is not a marketplace triple.
+    /// tasks then run on another OS release. Empty when the image is not a marketplace triple, or
+    /// when the recommended image does not drive the VM size's GPU.
     fn move_to_recommended(&self) -> Vec<crate::finding::Edit> {
         use crate::finding::{Change, Edit};
         let next = batchprep_batch::catalog::recommended();
         let Some(image) = &self.pool.image else {
             return Vec::new();
         };
+        // A move that leaves the VM size's GPU undriven trades one finding for a worse one.
+        let gpu = self
+            .pool
+            .vm_size
+            .as_ref()
+            .and_then(|s| batchprep_batch::vm_size::traits(&s.value)?.gpu_model);
+        if gpu.is_some_and(|m| next.gpus_not_driven.iter().any(|n| n.eq_ignore_ascii_case(m))) {
+            return Vec::new();
+        }
         let (Some(publisher), Some(offer), Some(sku)) =
             (&image.publisher, &image.offer, &image.sku)
         else {

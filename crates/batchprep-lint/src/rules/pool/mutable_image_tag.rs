@@ -1,9 +1,12 @@
 //! Prefetching a moving tag (`latest`, or no tag at all): nodes that start at different times can run
 //! different images.
 
+use batchprep_oci::Reference;
+
 use super::PoolFacts;
 use crate::{
     Finding,
+    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -32,17 +35,37 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             ""
         };
         let name = format!("{}/{}", reference.registry, reference.repository);
-        let fix = match f.registry.digests.get(&reference.to_string()) {
+        let digest = f.registry.digests.get(&reference.to_string());
+        let fix = match digest {
             Some(digest) => format!(
                 "pin the image by digest: `{}@{digest}` (what `{tag}` is now)",
                 familiar_name(&reference)
             ),
             None => format!("pin a version tag or a digest (`{name}@sha256:...`)"),
         };
-        out.push(
-            f.finding(RULE, field, format!("`{}` is prefetched by the moving tag `{tag}`{implicit}; nodes started at different times may run different images", field.value))
-                .with_fix(fix),
-        );
+        let finding = f
+            .finding(RULE, field, format!("`{}` is prefetched by the moving tag `{tag}`{implicit}; nodes started at different times may run different images", field.value))
+            .with_fix(fix);
+        let Some(digest) = digest else {
+            out.push(finding);
+            continue;
+        };
+        // Unsafe: nodes then keep running what the tag is today. The tasks that name the image by
+        // the same tag are pinned with it, so they still run the prefetched image.
+        let pinned = format!("{}@{digest}", familiar_name(&reference));
+        let pin = |from: &str| {
+            Edit::unsafe_(Change::ReplaceString {
+                from: from.to_owned(),
+                to: pinned.clone(),
+            })
+        };
+        let mut edits = vec![pin(&field.value).at((f.locate)(&field.pointer))];
+        edits.extend(f.tasks.iter().filter_map(|task| {
+            let image = task.image.as_deref()?;
+            let same = Reference::parse(image).is_ok_and(|r| r.to_string() == reference.to_string());
+            same.then(|| pin(image).at(task.location.clone()))
+        }));
+        out.push(finding.with_edits(edits));
     }
 }
 

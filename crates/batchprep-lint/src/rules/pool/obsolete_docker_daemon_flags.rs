@@ -4,7 +4,6 @@
 use super::PoolFacts;
 use crate::{
     Finding,
-    finding::{Change, Edit},
     rules::{Fact, Rule},
 };
 
@@ -26,11 +25,8 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
             .finding(RULE, cmd, format!("the start task uses {}", problems.join(" and ")))
             .with_fix("set `data-root` in /etc/docker/daemon.json instead: `batchprep start-task` writes an idempotent script that does it");
         // Unsafe: whatever else the old start task did is gone.
-        out.push(match f.batchprep_start_task() {
-            Some(task) => finding.with_edit(Edit::unsafe_(Change::ReplaceString {
-                from: cmd.value.clone(),
-                to: task.command_line(),
-            })),
+        out.push(match f.start_task_edit() {
+            Some(edit) => finding.with_edit(edit),
             None => finding,
         });
     }

@@ -49,6 +49,7 @@ fn run_with(pool: &Value, tasks: &[PoolTask], registry: &RegistryFacts) -> Vec<F
         }
     };
     check(&PoolFacts {
+        network: None,
         pool: &pools[0],
         locate: &locate,
         tasks,
