@@ -212,7 +212,9 @@ impl StartTask {
     pub fn read_command_line(command_line: &str) -> Option<(StartTask, Option<String>)> {
         let script = StartTask::decode_command_line(command_line)?;
         let value = |name: &str| -> Option<String> {
-            let line = script.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('='))?;
+            let line = script
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))?;
             let words = shell_words(line)?;
             Some(words.into_iter().next().unwrap_or_default())
         };
@@ -676,7 +678,10 @@ mod tests {
         );
         assert_eq!(StartTask::read_command_line("/bin/bash -c 'echo hi'"), None);
         let docker = task.applied_to(&crate::net::DockerSettings::default());
-        assert_eq!(docker.bip.map(|b| b.to_string()).as_deref(), Some("10.60.0.1/24"));
+        assert_eq!(
+            docker.bip.map(|b| b.to_string()).as_deref(),
+            Some("10.60.0.1/24")
+        );
         assert_eq!(docker.default_address_pools.map(|p| p.len()), Some(1));
     }
 }

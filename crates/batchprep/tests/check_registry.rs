@@ -292,3 +292,107 @@ fn a_cold_check_fetches_each_blob_once() {
     assert_eq!(blobs.len(), 3, "{warm:#?}");
     assert!(blobs.values().all(|&n| n == 1), "{blobs:#?}");
 }
+
+/// `mutable-image-tag` with registry access: `--fix --unsafe-fixes` pins the prefetched image and
+/// the task that names it by the same tag to the digest the registry reports, so the task still
+/// runs the prefetched image; `--fix` alone leaves both alone.
+#[test]
+fn unsafe_fixes_pin_a_moving_tag_to_the_registry_digest() {
+    let registry = Registry::start(Auth::Anonymous, false);
+    registry.push("team/app:latest");
+    let host = registry.host.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut pool: serde_json::Value =
+        serde_json::from_str(&pool(&host, serde_json::json!([]))).unwrap();
+    pool["virtualMachineConfiguration"]["containerConfiguration"]["containerImageNames"] =
+        serde_json::json!([format!("{host}/team/app:latest")]);
+    std::fs::write(
+        d.join("pool.json"),
+        serde_json::to_string_pretty(&pool).unwrap(),
+    )
+    .unwrap();
+    // The task names the image without a tag: the same image.
+    let task = format!(
+        r#"[{{"id": "t1", "commandLine": "", "containerSettings": {{"imageName": "{host}/team/app"}}}}]"#
+    );
+    std::fs::write(d.join("tasks.json"), &task).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_batchprep"))
+            .args(
+                [
+                    &[
+                        "check",
+                        "pool.json",
+                        "--task",
+                        "tasks.json",
+                        "--insecure-registry",
+                        &host,
+                    ][..],
+                    extra,
+                ]
+                .concat(),
+            )
+            .current_dir(d)
+            .env("HOME", d)
+            .env("BATCHPREP_TODAY", "2026-11-28")
+            .env("XDG_CACHE_HOME", d.join("cache"))
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (json, _) = run(&["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let pin = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "mutable-image-tag")
+        .unwrap_or_else(|| panic!("{json}"));
+    let fix = pin["fix"].as_str().unwrap();
+    let pinned = fix
+        .strip_prefix("pin the image by digest: `")
+        .and_then(|f| f.split('`').next())
+        .unwrap_or_else(|| panic!("{fix}"));
+    assert!(
+        pinned.starts_with(&format!("{host}/team/app@sha256:"))
+            && pinned.len() == host.len() + "/team/app@sha256:".len() + 64,
+        "{pinned}"
+    );
+
+    let pool_before = std::fs::read_to_string(d.join("pool.json")).unwrap();
+    let (_, stderr) = run(&["--fix", "-q"]);
+    assert!(stderr.starts_with("fixed 0 finding(s)"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("pool.json")).unwrap(),
+        pool_before
+    );
+
+    let (_, stderr) = run(&["--fix", "--unsafe-fixes", "-q"]);
+    assert!(
+        stderr.starts_with("fixed 1 finding(s) in 2 file(s)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("pool.json")).unwrap(),
+        pool_before.replace(&format!("{host}/team/app:latest"), pinned)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("tasks.json")).unwrap(),
+        task.replace(&format!("{host}/team/app\""), &format!("{pinned}\""))
+    );
+    let (json, _) = run(&["--format", "json"]);
+    let names = outcomes(&json);
+    assert!(
+        !names
+            .iter()
+            .any(|(n, _)| n == "mutable-image-tag" || n == "task-image-not-prefetched"),
+        "{names:?}"
+    );
+}

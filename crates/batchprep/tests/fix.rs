@@ -562,10 +562,21 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
     assert_eq!(unpacked_script(command_line), text(&expected.stdout));
     // bash runs the pool's own command line after the script, as it was written.
     let tail = Command::new("bash")
-        .args(["-c", &format!("printf %s {}", &command_line[command_line.find("&& /bin/bash -c").unwrap() + 3..command_line.rfind(" # ").unwrap()].replace("'\\''", "'"))])
+        .args([
+            "-c",
+            &format!(
+                "printf %s {}",
+                &command_line[command_line.find("&& /bin/bash -c").unwrap() + 3
+                    ..command_line.rfind(" # ").unwrap()]
+                    .replace("'\\''", "'")
+            ),
+        ])
         .output()
         .unwrap();
-    assert_eq!(text(&tail.stdout), "/bin/bash-cmkdir -p /mnt/shared && echo ready");
+    assert_eq!(
+        text(&tail.stdout),
+        "/bin/bash-cmkdir -p /mnt/shared && echo ready"
+    );
     assert_eq!(
         rules(d, &[&["pool.json"], &vnet[..]].concat()),
         ["image-not-inspected", "registry-check-skipped"]
@@ -585,7 +596,11 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
     );
     let out = batchprep(
         d,
-        &[&["check", "--offline", "pool.json", "-q", "--fix"], &more[..]].concat(),
+        &[
+            &["check", "--offline", "pool.json", "-q", "--fix"],
+            &more[..],
+        ]
+        .concat(),
     );
     assert!(
         text(&out.stderr).starts_with("fixed "),
@@ -605,12 +620,19 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
     );
     assert!(!rewritten.contains("bip 172.18.0.1/16"), "{rewritten}");
     assert_eq!(pool["startTask"]["waitForSuccess"], true);
-    assert_eq!(pool["startTask"]["userIdentity"]["autoUser"]["elevationLevel"], "admin");
+    assert_eq!(
+        pool["startTask"]["userIdentity"]["autoUser"]["elevationLevel"],
+        "admin"
+    );
 
     // No start task: batchprep's is added, as `start-task --format json` writes it, by a safe fix.
     let mut bare: Value = serde_json::from_str(&before).unwrap();
     bare.as_object_mut().unwrap().remove("startTask");
-    fs::write(d.join("pool.json"), serde_json::to_string_pretty(&bare).unwrap()).unwrap();
+    fs::write(
+        d.join("pool.json"),
+        serde_json::to_string_pretty(&bare).unwrap(),
+    )
+    .unwrap();
     let out = check(&["--fix"]);
     assert_eq!(
         text(&out.stderr),
@@ -637,5 +659,8 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
     let pool: Value = serde_json::from_str(&after).unwrap();
     assert_eq!(pool["startTask"], expected);
     let validator = batch_schema::pool_validator(true);
-    assert_eq!(batch_schema::errors(&validator, &pool), Vec::<String>::new());
+    assert_eq!(
+        batch_schema::errors(&validator, &pool),
+        Vec::<String>::new()
+    );
 }

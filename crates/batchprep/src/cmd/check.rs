@@ -18,9 +18,9 @@ use anyhow::{Context, bail};
 use batchprep_batch::{
     catalog::Date,
     pool::{PoolDefinition, parse_pools},
-    start_task::StartTask,
     pool_source::{ShipyardTarget, SourceIndex, read_pool_file, read_pool_path},
     spec::normalise_server,
+    start_task::StartTask,
     task::{ContainerWorkingDirectory, FoundTask, TaskContainer, TaskIdentity},
     task_file::read_task_file,
 };

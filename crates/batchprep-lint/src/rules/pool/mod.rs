@@ -105,7 +105,9 @@ impl PoolFacts<'_> {
                 },
                 |(task, _)| task,
             );
-        let move_root = self.node_image().is_some_and(|i| i.docker_data_root_on_os_disk)
+        let move_root = self
+            .node_image()
+            .is_some_and(|i| i.docker_data_root_on_os_disk)
             || command_line
                 .is_some_and(|c| !obsolete_docker_daemon_flags::problems(&c.value).is_empty());
         if task.data_root == DataRootTarget::Keep && move_root {
@@ -114,9 +116,8 @@ impl PoolFacts<'_> {
         if let Some(network) = self.network
             && let Ok(suggestion) = &network.suggestion
         {
-            let bridge = |o: &&batchprep_batch::net::Overlap| {
-                matches!(o.docker, DockerRange::Bridge { .. })
-            };
+            let bridge =
+                |o: &&batchprep_batch::net::Overlap| matches!(o.docker, DockerRange::Bridge { .. });
             if network.overlaps.iter().any(|o| bridge(&o)) {
                 task.bip = Some(suggestion.bip.to_string());
             }
@@ -215,7 +216,11 @@ impl PoolFacts<'_> {
             .vm_size
             .as_ref()
             .and_then(|s| batchprep_batch::vm_size::traits(&s.value)?.gpu_model);
-        if gpu.is_some_and(|m| next.gpus_not_driven.iter().any(|n| n.eq_ignore_ascii_case(m))) {
+        if gpu.is_some_and(|m| {
+            next.gpus_not_driven
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(m))
+        }) {
             return Vec::new();
         }
         let (Some(publisher), Some(offer), Some(sku)) =

@@ -62,7 +62,8 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         let mut edits = vec![pin(&field.value).at((f.locate)(&field.pointer))];
         edits.extend(f.tasks.iter().filter_map(|task| {
             let image = task.image.as_deref()?;
-            let same = Reference::parse(image).is_ok_and(|r| r.to_string() == reference.to_string());
+            let same =
+                Reference::parse(image).is_ok_and(|r| r.to_string() == reference.to_string());
             same.then(|| pin(image).at(task.location.clone()))
         }));
         out.push(finding.with_edits(edits));
