@@ -73,6 +73,51 @@ pub fn unified_diff(name: &str, fix: &FileFix) -> String {
         .to_string()
 }
 
+/// A change of a text as one region: from `start` to `end` (1-based line and character column,
+/// `end` exclusive; equal for an insertion) of the text as read, replaced by `inserted`. What SARIF
+/// `fixes[].artifactChanges[].replacements[]` hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    /// Line and column of the first character replaced.
+    pub start: (u32, u32),
+    /// Line and column just after the last character replaced.
+    pub end: (u32, u32),
+    /// The text that goes there.
+    pub inserted: String,
+}
+
+/// The smallest single region that turns `before` into `after` (their common start and end
+/// left out); `None` when they are the same.
+pub fn replacement(before: &str, after: &str) -> Option<Replacement> {
+    if before == after {
+        return None;
+    }
+    let prefix = before
+        .char_indices()
+        .zip(after.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(before.len().min(after.len()), |((i, _), _)| i);
+    // Back to a char boundary of both (the prefix is common, so one boundary serves both).
+    let suffix = before[prefix..]
+        .chars()
+        .rev()
+        .zip(after[prefix..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum::<usize>();
+    let position = |offset: usize| {
+        let head = &before[..offset];
+        let line = head.matches('\n').count() as u32 + 1;
+        let column = head.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        (line, column)
+    };
+    Some(Replacement {
+        start: position(prefix),
+        end: position(before.len() - suffix),
+        inserted: after[prefix..after.len() - suffix].to_owned(),
+    })
+}
+
 fn apply_one(root: &CstRootNode, pointer: &str, change: &Change) -> Result<(), String> {
     match change {
         Change::ReplaceString { from, to } => {
@@ -344,5 +389,29 @@ mod tests {
             "--- a/pool.json\n+++ b/pool.json\n@@ -1 +1 @@\n-{\"a/b\":[{\"o\":\"--rm -v /d:/d\"}]}\n\\ No newline at end of file\n+{\"a/b\":[{\"o\":\"-v /d:/d\"}]}\n\\ No newline at end of file\n"
         );
         assert!(apply("not json", &[]).is_err());
+    }
+
+    #[test]
+    fn a_replacement_is_the_region_between_the_common_start_and_end() {
+        let before = "{\n  \"o\": \"--rm -v é:/d\"\n}\n";
+        let after = "{\n  \"o\": \"-v é:/d\"\n}\n";
+        assert_eq!(
+            replacement(before, after),
+            Some(Replacement {
+                // `-rm -` of `--rm -v`: the first `-` and `v é:/d` stay.
+                start: (2, 10),
+                end: (2, 15),
+                inserted: String::new(),
+            })
+        );
+        assert_eq!(
+            replacement("{}", "{\"a\": 1}"),
+            Some(Replacement {
+                start: (1, 2),
+                end: (1, 2),
+                inserted: "\"a\": 1".into(),
+            })
+        );
+        assert_eq!(replacement("x", "x"), None);
     }
 }

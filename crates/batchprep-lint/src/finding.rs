@@ -87,9 +87,28 @@ pub struct Finding {
     #[serde(skip)]
     pub field: Option<TaskField>,
     /// The changes to the files that apply the fix, when it is mechanical (`check --fix`); the
-    /// finding is fixed when all of them apply.
-    #[serde(skip)]
+    /// finding is fixed when all of them apply. Serialised as `fixable`: `safe` when `--fix`
+    /// applies them, `unsafe` when they need `--unsafe-fixes`.
+    #[serde(
+        rename = "fixable",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "serialize_fixable"
+    )]
     pub edits: Vec<Edit>,
+}
+
+fn serialize_fixable<S: serde::Serializer>(edits: &[Edit], s: S) -> Result<S::Ok, S::Error> {
+    fixability(edits).serialize(s)
+}
+
+/// How `check --fix` applies `edits`: `None` when there are none, unsafe when any is.
+pub fn fixability(edits: &[Edit]) -> Option<crate::catalog::Autofix> {
+    use crate::catalog::Autofix;
+    match edits {
+        [] => None,
+        _ if edits.iter().all(|e| e.safe) => Some(Autofix::Safe),
+        _ => Some(Autofix::Unsafe),
+    }
 }
 
 /// A fix as a change to the user's file (ruff's `Fix`), at the finding's location unless it says

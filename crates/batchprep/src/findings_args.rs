@@ -121,6 +121,11 @@ impl FindingsArgs {
         self.emit_to(report, extra, true)
     }
 
+    /// Whether a SARIF report is written (to stdout or an `--output`).
+    pub fn wants_sarif(&self) -> bool {
+        self.format == Format::Sarif || self.outputs.iter().any(|o| o.format == Format::Sarif)
+    }
+
     /// [`FindingsArgs::emit`], with stdout left to the caller (`check --diff` prints the diff there).
     pub fn emit_to(
         &self,
@@ -138,8 +143,7 @@ impl FindingsArgs {
         }
         let code = exit_code(report, self.fail_on, !extra.errors.is_empty());
         // Only SARIF reads the source root.
-        let sarif =
-            self.format == Format::Sarif || self.outputs.iter().any(|o| o.format == Format::Sarif);
+        let sarif = self.wants_sarif();
         let mut options = RenderOptions {
             color: false,
             source_root: if sarif {

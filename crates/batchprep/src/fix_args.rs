@@ -77,30 +77,7 @@ impl FixArgs {
                     })
                 })
                 .collect();
-            let fix = match Syntax::of(path) {
-                // Terraform, Bicep, Shipyard: string values replaced where the reader found them.
-                Some(syntax) => {
-                    let changes: Vec<(u32, u32, &Change)> = unique
-                        .iter()
-                        .map(|(at, e)| (at.line, at.column, &e.change))
-                        .collect();
-                    let (after, outcomes) =
-                        batchprep_fix::literal::apply_at(text, syntax, &changes);
-                    batchprep_fix::FileFix {
-                        before: text.clone(),
-                        after,
-                        outcomes,
-                    }
-                }
-                None => {
-                    let edits: Vec<(&str, &Edit)> = unique
-                        .iter()
-                        .map(|(at, e)| (at.pointer.as_str(), *e))
-                        .collect();
-                    batchprep_fix::apply(text, &edits)
-                        .with_context(|| format!("--fix: {}", path.display()))?
-                }
-            };
+            let fix = fix_file(path, text, &unique)?;
             if fix.after == fix.before {
                 continue;
             }
@@ -157,6 +134,70 @@ impl FixArgs {
         }
         Ok(Report::new(remaining, suppressed))
     }
+}
+
+/// `edits` (each at its location in `path`) applied to `text`, the file's text as read.
+fn fix_file(
+    path: &std::path::Path,
+    text: &str,
+    edits: &[(&Location, &Edit)],
+) -> anyhow::Result<batchprep_fix::FileFix> {
+    Ok(match Syntax::of(path) {
+        // Terraform, Bicep, Shipyard: string values replaced where the reader found them.
+        Some(syntax) => {
+            let changes: Vec<(u32, u32, &Change)> = edits
+                .iter()
+                .map(|(at, e)| (at.line, at.column, &e.change))
+                .collect();
+            let (after, outcomes) = batchprep_fix::literal::apply_at(text, syntax, &changes);
+            batchprep_fix::FileFix {
+                before: text.to_owned(),
+                after,
+                outcomes,
+            }
+        }
+        None => {
+            let edits: Vec<(&str, &Edit)> = edits
+                .iter()
+                .map(|(at, e)| (at.pointer.as_str(), *e))
+                .collect();
+            batchprep_fix::apply(text, &edits)
+                .with_context(|| format!("--fix: {}", path.display()))?
+        }
+    })
+}
+
+/// For each finding of `report`, in order: its fix as SARIF describes one (each edit as the region
+/// of `sources` it replaces), when it has edits and each still applies to the file as it is.
+pub fn sarif_fixes(report: &Report, sources: &[(PathBuf, String)]) -> Vec<Option<SarifFix>> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut changes = Vec::new();
+            for edit in &f.edits {
+                let at = edit.at.as_ref().or(f.location.as_ref())?;
+                let (path, text) = sources.iter().find(|(p, _)| *p == at.file)?;
+                // Each edit alone against the file: its own region.
+                let fix = fix_file(path, text, &[(at, edit)]).ok()?;
+                if fix.outcomes.iter().any(Result::is_err) {
+                    return None;
+                }
+                changes.push((path.clone(), batchprep_fix::replacement(text, &fix.after)?));
+            }
+            let safety = batchprep_lint::finding::fixability(&f.edits)?;
+            Some(SarifFix { safety, changes })
+        })
+        .collect()
+}
+
+/// One finding's fix for SARIF's `fixes[]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SarifFix {
+    /// Whether `--fix` applies it or it needs `--unsafe-fixes`.
+    pub safety: batchprep_lint::catalog::Autofix,
+    /// Per edit: the file and the region it replaces.
+    pub changes: Vec<(PathBuf, batchprep_fix::Replacement)>,
 }
 
 #[cfg(test)]

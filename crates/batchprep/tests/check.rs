@@ -76,6 +76,22 @@ fn readme_example_as_json() {
         .iter()
         .find(|f| f["name"] == "relative-entrypoint")
         .unwrap();
+    // `--workdir` for a relative ENTRYPOINT changes what runs: unsafe; `--rm` goes safely.
+    assert_eq!(relative["fixable"], "unsafe");
+    let rm = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "redundant-rm-option")
+        .unwrap();
+    assert_eq!(rm["fixable"], "safe");
+    let skipped = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "registry-check-skipped")
+        .unwrap();
+    assert_eq!(skipped.get("fixable"), None);
     assert_eq!(
         relative["location"],
         serde_json::json!({"file": "testdata/example/tasks.json", "pointer": "/0/containerSettings/imageName", "line": 6, "column": 20})
@@ -127,6 +143,38 @@ fn readme_example_as_sarif_validates_and_points_into_files() {
             "BP112 testdata/example/tasks.json:14",
         ]
     );
+    // Each fixable finding carries its fix as the region it replaces: `--rm ` out of
+    // `"--rm --gpus all"` (line 14, from column 31) is `rm --` at columns 33 to 37.
+    let rm = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "BP112")
+        .unwrap();
+    assert_eq!(
+        rm["fixes"],
+        serde_json::json!([{
+            "description": {"text": "safe fix: `batchprep check --fix` applies it"},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": "testdata/example/tasks.json", "uriBaseId": "%SRCROOT%"},
+                "replacements": [{
+                    "deletedRegion": {"startLine": 14, "startColumn": 33, "endLine": 14, "endColumn": 38},
+                    "insertedContent": {"text": ""}
+                }]
+            }]
+        }])
+    );
+    let unsafe_fixes = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["fixes"][0]["description"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("unsafe fix"))
+        })
+        .count();
+    assert!(unsafe_fixes > 0, "the example has unsafe fixes too");
 }
 
 #[test]

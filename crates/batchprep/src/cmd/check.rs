@@ -191,8 +191,9 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     let tasks = read_tasks(&args.tasks, &pools)?;
     // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
     let network = args.network.gather(&config)?;
-    // What --fix edits, as read now: a file that changes while the checks run is not touched.
-    let sources = if args.fix.requested() {
+    // What --fix edits (and SARIF's fixes point into), as read now: a file that changes while the
+    // checks run is not touched.
+    let sources = if args.fix.requested() || args.findings.wants_sarif() {
         fix_sources(&pool_file, &tasks)?
     } else {
         Vec::new()
@@ -467,16 +468,29 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
 
     let mut json_extra = serde_json::Map::new();
     json_extra.insert("checks".into(), serde_json::Value::Object(checks));
-    let extra = Extra {
+    let mut extra = Extra {
         human,
         json: json_extra,
         errors,
+        fixes: Vec::new(),
     };
     let report = args.findings.policy(&config)?.apply(findings);
     if !args.fix.requested() {
+        if args.findings.wants_sarif() {
+            extra.fixes = crate::fix_args::sarif_fixes(&report, &sources);
+        }
         return args.findings.emit(&report, &extra);
     }
     let report = args.fix.apply(report, &sources)?;
+    if args.findings.wants_sarif() {
+        // What is left to fix, against the files as they are now.
+        let now = if args.fix.diff {
+            sources
+        } else {
+            fix_sources(&pool_file, &tasks)?
+        };
+        extra.fixes = crate::fix_args::sarif_fixes(&report, &now);
+    }
     args.findings.emit_to(&report, &extra, !args.fix.diff)
 }
 

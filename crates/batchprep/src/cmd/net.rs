@@ -54,7 +54,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let extra = Extra {
         human: human(&ranges, &docker, &analysis),
         json: json(&analysis).context("rendering the suggestion")?,
-        errors: Vec::new(),
+        ..Extra::default()
     };
     args.findings.finish(&config, findings, &extra)
 }

@@ -51,6 +51,8 @@ pub struct Extra {
     pub json: serde_json::Map<String, serde_json::Value>,
     /// What could not be checked, with the reason: the run exits 2 whatever the findings.
     pub errors: Vec<CheckError>,
+    /// Per finding, in order (`check`): its fix as the file regions it replaces, for SARIF.
+    pub fixes: Vec<Option<crate::fix_args::SarifFix>>,
 }
 
 /// A check that could not run: what it was about and why. Reported in every format.
@@ -132,7 +134,7 @@ fn render_unmasked(
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
-        Format::Sarif => sarif::render(out, report, &extra.errors, options.source_root.as_deref()),
+        Format::Sarif => sarif::render(out, report, extra, options.source_root.as_deref()),
         Format::Junit => junit::render(out, report, &extra.errors),
         Format::Github => ci::render_github(out, report, &extra.errors),
         Format::Azure => ci::render_azure(out, report, &extra.errors),

@@ -7,7 +7,9 @@ use std::{
     path::{Component, Path, PathBuf},
 };
 
-use super::CheckError;
+use super::Extra;
+use crate::fix_args::SarifFix;
+use batchprep_lint::catalog::Autofix;
 use batchprep_lint::{Report, Severity, catalog};
 use batchprep_oci::safe_text::printable;
 use serde_json::{Value, json};
@@ -19,9 +21,10 @@ const SRCROOT: &str = "%SRCROOT%";
 pub fn render(
     out: &mut dyn Write,
     report: &Report,
-    errors: &[CheckError],
+    extra: &Extra,
     source_root: Option<&Path>,
 ) -> io::Result<()> {
+    let errors = &extra.errors;
     let cwd = std::env::current_dir()?;
     let root = source_root.and_then(|r| Url::from_directory_path(absolute(&cwd, r)).ok());
     let rules: Vec<Value> = catalog()
@@ -47,7 +50,8 @@ pub fn render(
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let index = catalog().iter().position(|d| d.id == f.id);
             let text = match &f.fix {
                 Some(fix) => format!("{}: {} Fix: {fix}", f.subject, f.message),
@@ -73,6 +77,9 @@ pub fn render(
                 }]),
                 None => json!([{ "logicalLocations": [{ "fullyQualifiedName": f.subject }] }]),
             };
+            if let Some(Some(fix)) = extra.fixes.get(i) {
+                r["fixes"] = json!([sarif_fix(&cwd, root.as_ref(), fix)]);
+            }
             r
         })
         .collect();
@@ -99,11 +106,43 @@ pub fn render(
                 })).collect::<Vec<_>>(),
             }],
             "originalUriBaseIds": run_root,
+            // Columns count characters, as the findings' locations do.
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// A finding's fix as a SARIF `fix`: one artifact change per edit, each one replacement of the
+/// region it changes.
+fn sarif_fix(cwd: &Path, root: Option<&Url>, fix: &SarifFix) -> Value {
+    let description = match fix.safety {
+        Autofix::Safe => "safe fix: `batchprep check --fix` applies it",
+        Autofix::Unsafe => {
+            "unsafe fix (changes behaviour): `batchprep check --fix --unsafe-fixes` applies it"
+        }
+    };
+    let changes: Vec<Value> = fix
+        .changes
+        .iter()
+        .map(|(file, r)| {
+            json!({
+                "artifactLocation": artifact_location(cwd, root, file),
+                "replacements": [{
+                    "deletedRegion": {
+                        "startLine": r.start.0,
+                        "startColumn": r.start.1,
+                        "endLine": r.end.0,
+                        "endColumn": r.end.1,
+                    },
+                    "insertedContent": { "text": r.inserted },
+                }],
+            })
+        })
+        .collect();
+    json!({ "description": { "text": description }, "artifactChanges": changes })
 }
 
 fn level(s: Severity) -> &'static str {
