@@ -32,6 +32,15 @@ impl Syntax {
     }
 }
 
+/// Whether [`apply_at`] makes `change` (the changes its match takes): string values only. Adding members or elements needs the
+/// language's own layout, and is left to the user.
+pub fn supports(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::ReplaceString { .. } | Change::RunOptions { .. }
+    )
+}
+
 /// A string literal found in the text: its byte span (quotes included) and decoded value.
 struct Literal {
     start: usize,

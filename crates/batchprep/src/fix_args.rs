@@ -136,6 +136,20 @@ impl FixArgs {
     }
 }
 
+/// Drops the edits no fixer makes in the file they are for (a member or an element added to a
+/// Terraform, Bicep or YAML file), so `fixable` and SARIF's fixes promise only what `--fix` does.
+pub fn keep_applicable_edits(report: &mut Report) {
+    for f in &mut report.findings {
+        let location = f.location.clone();
+        f.edits.retain(|e| {
+            e.at.as_ref()
+                .or(location.as_ref())
+                .and_then(|at| Syntax::of(&at.file))
+                .is_none_or(|_| batchprep_fix::literal::supports(&e.change))
+        });
+    }
+}
+
 /// `edits` (each at its location in `path`) applied to `text`, the file's text as read.
 fn fix_file(
     path: &std::path::Path,

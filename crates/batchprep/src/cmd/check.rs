@@ -474,7 +474,8 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         errors,
         fixes: Vec::new(),
     };
-    let report = args.findings.policy(&config)?.apply(findings);
+    let mut report = args.findings.policy(&config)?.apply(findings);
+    crate::fix_args::keep_applicable_edits(&mut report);
     if !args.fix.requested() {
         if args.findings.wants_sarif() {
             extra.fixes = crate::fix_args::sarif_fixes(&report, &sources);
