@@ -519,6 +519,25 @@ fn unpacked_script(command_line: &str) -> String {
 /// analysis suggests them for those ranges.
 const POOLS_AWAY_FROM_172_17: &str = "172.18.0.0/16/16,172.19.0.0/16/16,172.20.0.0/16/16,172.21.0.0/16/16,172.22.0.0/16/16,172.23.0.0/16/16,172.24.0.0/16/16,172.25.0.0/16/16,172.26.0.0/16/16,172.27.0.0/16/16,172.28.0.0/16/16,172.29.0.0/16/16,172.30.0.0/16/16,172.31.0.0/16/16,192.168.0.0/16/20,172.16.0.0/16/16";
 
+/// `batchprep start-task` in `format` for the bridge fixture's image, with the settings the network
+/// analysis suggests away from 172.17.0.0/16.
+fn start_task(d: &Path, format: &str) -> std::process::Output {
+    let args = [
+        "start-task",
+        "--pool-image",
+        "microsoft-dsvm:ubuntu-hpc:2404",
+        "--bip",
+        "172.18.0.1/16",
+        "--default-address-pools",
+        POOLS_AWAY_FROM_172_17,
+        "--prefetch",
+        "docker.io/library/busybox:1.36",
+        "--format",
+        format,
+    ];
+    batchprep(d, &args)
+}
+
 /// docker0 and the address pools on the VNet: the fix is batchprep's start task, merged in front of
 /// the pool's own admin start task (unsafe), which keeps its user and `waitForSuccess`; a start task
 /// batchprep wrote is rewritten in place (safe) when the networks change, keeping the pool's own
@@ -580,20 +599,7 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
         "{command_line}"
     );
     // The script is the one `batchprep start-task` writes for these settings.
-    let expected = batchprep(
-        d,
-        &[
-            "start-task",
-            "--pool-image",
-            "microsoft-dsvm:ubuntu-hpc:2404",
-            "--bip",
-            "172.18.0.1/16",
-            "--default-address-pools",
-            POOLS_AWAY_FROM_172_17,
-            "--prefetch",
-            "docker.io/library/busybox:1.36",
-        ],
-    );
+    let expected = start_task(d, "sh");
     assert_eq!(unpacked_script(command_line), text(&expected.stdout));
     // bash runs the pool's own command line after the script, as it was written.
     let tail = Command::new("bash")
@@ -673,22 +679,7 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
         text(&out.stderr),
         "fixed 3 finding(s) in 1 file(s); 2 remain\n"
     );
-    let expected = batchprep(
-        d,
-        &[
-            "start-task",
-            "--pool-image",
-            "microsoft-dsvm:ubuntu-hpc:2404",
-            "--bip",
-            "172.18.0.1/16",
-            "--default-address-pools",
-            POOLS_AWAY_FROM_172_17,
-            "--prefetch",
-            "docker.io/library/busybox:1.36",
-            "--format",
-            "json",
-        ],
-    );
+    let expected = start_task(d, "json");
     let expected: Value = serde_json::from_str(&text(&expected.stdout)).unwrap();
     let after = fs::read_to_string(d.join("pool.json")).unwrap();
     let pool: Value = serde_json::from_str(&after).unwrap();
