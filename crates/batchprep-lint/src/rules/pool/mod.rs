@@ -147,7 +147,7 @@ impl PoolFacts<'_> {
         self.pool.start_task.as_ref()?.command_line.as_ref()
     }
 
-    /// The one edit that gives the pool [`Self::batchprep_start_task`], for every finding whose
+    /// The one edit that gives the pool batchprep's start task (`batchprep_start_task`), for every finding whose
     /// fix is that start task (the data root, the bridge, the obsolete daemon flags), so they all
     /// ask for the same change and one application fixes them all:
     /// - no start task: add it (safe);
