@@ -197,7 +197,19 @@ pub fn sarif_fixes(report: &Report, sources: &[(PathBuf, String)]) -> Vec<Option
                 if fix.outcomes.iter().any(Result::is_err) {
                     return None;
                 }
-                changes.push((path.clone(), batchprep_fix::replacement(text, &fix.after)?));
+                let replacement = batchprep_fix::replacement(text, &fix.after)?;
+                // SARIF carries the new text itself: a fix whose text holds a value of the file
+                // that may be a secret is not offered there (`--fix` still makes it).
+                let secrets = batchprep_oci::safe_text::json_secrets(text)
+                    .into_iter()
+                    .chain(batchprep_oci::safe_text::assignment_secrets(text));
+                if secrets
+                    .filter(|s| !s.is_empty())
+                    .any(|s| replacement.inserted.contains(&s))
+                {
+                    return None;
+                }
+                changes.push((path.clone(), replacement));
             }
             let safety = batchprep_lint::finding::fixability(&f.edits)?;
             Some(SarifFix { safety, changes })

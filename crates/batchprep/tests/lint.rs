@@ -141,6 +141,7 @@ fn json_report_has_the_containers_findings_and_summary() {
                 "subject": "image IMAGE",
                 "message": format!("the program `./run.sh` from the ENTRYPOINT is relative to the working directory, which is the task working directory `{WD}`, not the image WORKDIR `/app` (the image has it at `/app/run.sh`)"),
                 "fix": "use the absolute path `/app/run.sh`, or add `--workdir /app` to containerRunOptions or set `workingDirectory: containerImageDefault`",
+                "fixable": "unsafe",
             },
             {
                 "name": "workdir-relative-argument",
