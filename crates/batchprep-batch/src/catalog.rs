@@ -22,8 +22,10 @@ pub struct NodeImage {
     pub sku: String,
     /// Short names accepted in `[pool] image` (`ubuntu-hpc-2404`).
     pub aliases: Vec<String>,
-    /// The `nodeAgentSKUId` this image needs (`batch.node.ubuntu 24.04`).
-    pub node_agent_sku_id: String,
+    /// The `nodeAgentSKUId` this image needs (`batch.node.ubuntu 24.04`); `None` where no source
+    /// batchprep has names it (Azure Linux 3), so no rule claims one.
+    #[serde(default)]
+    pub node_agent_sku_id: Option<String>,
     /// The operating system family.
     pub os_family: OsFamily,
     /// Where the temp (resource) disk is mounted on this image family.
@@ -88,6 +90,9 @@ pub enum OsFamily {
     Ubuntu,
     /// RHEL family: AlmaLinux, CentOS (temp disk at `/mnt/resource`).
     El,
+    /// Azure Linux and its predecessor CBL-Mariner.
+    #[serde(rename = "azurelinux")]
+    AzureLinux,
     /// Windows Server.
     Windows,
 }
@@ -162,8 +167,8 @@ pub fn by_alias(alias: &str) -> Option<&'static NodeImage> {
 pub fn recommended() -> &'static NodeImage {
     images()
         .iter()
-        .find(|i| i.recommended)
-        .expect("data/node-images.toml marks one image recommended")
+        .find(|i| i.recommended && i.node_agent_sku_id.is_some())
+        .expect("data/node-images.toml marks one image with a node agent recommended")
 }
 
 /// A marketplace image as written in a spec: `publisher:offer:sku[:version]` or an alias.
@@ -273,6 +278,16 @@ impl NodeImage {
             },
             _ => ImageStatus::Supported,
         }
+    }
+
+    /// The node agent, for an image the catalog knows it for.
+    pub fn node_agent(&self) -> Option<&str> {
+        self.node_agent_sku_id.as_deref()
+    }
+
+    /// The node agent of an image that has one (the recommended image); `?` otherwise.
+    pub fn node_agent_or_unknown(&self) -> &str {
+        self.node_agent().unwrap_or("?")
     }
 
     /// `publisher:offer:sku`.
@@ -511,7 +526,7 @@ mod tests {
     #[test]
     fn lookup_fills_the_node_agent() {
         let img = lookup("Microsoft-DSVM", "ubuntu-hpc", "2204").unwrap();
-        assert_eq!(img.node_agent_sku_id, "batch.node.ubuntu 22.04");
+        assert_eq!(img.node_agent(), Some("batch.node.ubuntu 22.04"));
         assert!(img.docker_data_root_on_os_disk);
         assert_eq!(
             lookup("almalinux", "almalinux-hpc", "8-hpc-gen2")
@@ -527,8 +542,8 @@ mod tests {
         let r = resolve("ubuntu-hpc-2404").unwrap();
         assert_eq!(r.to_string(), "microsoft-dsvm:ubuntu-hpc:2404:latest");
         assert_eq!(
-            r.known.unwrap().node_agent_sku_id,
-            "batch.node.ubuntu 24.04"
+            r.known.unwrap().node_agent(),
+            Some("batch.node.ubuntu 24.04")
         );
         let r = resolve("microsoft-dsvm:ubuntu-hpc:2204:22.04.2025061201").unwrap();
         assert_eq!(r.version, "22.04.2025061201");

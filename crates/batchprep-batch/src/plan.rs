@@ -3,7 +3,7 @@
 //! bridge fix from `[network]`, and the start task when one is needed. Every emitter renders this.
 
 use crate::{
-    catalog::{Date, ImageRef, ImageStatus, OsFamily},
+    catalog::{Date, ImageRef, ImageStatus, NodeImage, OsFamily},
     net::{self, NetworkSpec},
     prefetch::{self, Prefetch},
     spec::{CheckedSpec, DataRoot, PublicIp, RegistryAuth},
@@ -131,6 +131,11 @@ pub enum PlanError {
         "[pool] image: {0} is not in batchprep's image catalog, so its node agent is unknown: set node-agent (e.g. \"batch.node.ubuntu 24.04\")"
     )]
     UnknownNodeAgent(String),
+    /// The catalog knows the image but no source names its node agent, and the spec gives none.
+    #[error(
+        "[pool] image: {0}: batchprep's image catalog has no documented node agent for it: set node-agent (the `nodeAgentSKUId` that `az batch pool supported-images list` shows for it)"
+    )]
+    UndocumentedNodeAgent(String),
     /// Batch refuses the VM size.
     #[error("[pool] vm-size: {size}: {reason}")]
     UnsupportedSize {
@@ -244,21 +249,22 @@ impl PoolPlan {
                 }
             }
         }
-        let node_agent_sku_id = match (&spec.node_agent, known) {
-            (Some(agent), Some(k)) if !agent.eq_ignore_ascii_case(&k.node_agent_sku_id) => {
+        let node_agent_sku_id = match (&spec.node_agent, known.and_then(|k| k.node_agent())) {
+            (Some(agent), Some(needed)) if !agent.eq_ignore_ascii_case(needed) => {
                 notes.push(Note::new(
                     NoteLevel::Warning,
                     format!(
-                        "node-agent \"{agent}\" does not match {}, which needs \"{}\"; using \"{}\"",
-                        k.urn(),
-                        k.node_agent_sku_id,
-                        k.node_agent_sku_id
+                        "node-agent \"{agent}\" does not match {}, which needs \"{needed}\"; using \"{needed}\"",
+                        known.map(NodeImage::urn).unwrap_or_default(),
                     ),
                 ));
-                k.node_agent_sku_id.clone()
+                needed.to_owned()
             }
-            (_, Some(k)) => k.node_agent_sku_id.clone(),
+            (_, Some(needed)) => needed.to_owned(),
             (Some(agent), None) => agent.clone(),
+            (None, None) if known.is_some() => {
+                return Err(PlanError::UndocumentedNodeAgent(image.to_string()));
+            }
             (None, None) => return Err(PlanError::UnknownNodeAgent(image.to_string())),
         };
 

@@ -149,6 +149,50 @@ pub struct PoolDefinition {
 }
 
 impl PoolDefinition {
+    /// `AZ_BATCH_NODE_ROOT_DIR` on the pool's Linux nodes, from the VM size's temp disk and the node
+    /// image (DESIGN §7): `/opt/batch/data` without a temp disk, `/mnt/resource/batch` on NVMe-only
+    /// sizes and the RHEL family, `/mnt/batch` otherwise (and when neither is known).
+    pub fn node_root_dir(&self) -> &'static str {
+        use crate::{catalog::OsFamily, task, vm_size::TempDisk};
+        let disk = self
+            .vm_size
+            .as_ref()
+            .and_then(|s| crate::vm_size::traits(&s.value))
+            .map(|t| t.temp_disk);
+        let family = self.image.as_ref().and_then(|image| {
+            crate::catalog::lookup(
+                &image.publisher.as_ref()?.value,
+                &image.offer.as_ref()?.value,
+                &image.sku.as_ref()?.value,
+            )
+            .map(|i| i.os_family)
+        });
+        match (disk, family) {
+            (Some(TempDisk::None), _) => task::NODE_ROOT_DIR_NO_TEMP_DISK,
+            (Some(TempDisk::Nvme), _) | (_, Some(OsFamily::El)) => task::NODE_ROOT_DIR_RESOURCE,
+            _ => task::NODE_ROOT_DIR,
+        }
+    }
+
+    /// The CPU architecture of the pool's nodes: the VM size's (the hardware decides), else the
+    /// catalogued node image's; `None` when neither is known.
+    pub fn node_architecture(&self) -> Option<crate::catalog::Architecture> {
+        let size = self
+            .vm_size
+            .as_ref()
+            .and_then(|s| crate::vm_size::traits(&s.value));
+        if let Some(t) = size {
+            return Some(t.architecture);
+        }
+        let image = self.image.as_ref()?;
+        crate::catalog::lookup(
+            &image.publisher.as_ref()?.value,
+            &image.offer.as_ref()?.value,
+            &image.sku.as_ref()?.value,
+        )
+        .map(|i| i.architecture)
+    }
+
     /// Nodes the pool asks for at its fixed size (dedicated plus low-priority), when known.
     pub fn fixed_node_count(&self) -> Option<u64> {
         match (self.target_dedicated_nodes, self.target_low_priority_nodes) {

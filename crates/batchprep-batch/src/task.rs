@@ -11,11 +11,38 @@ use serde::Deserialize;
 
 pub use run_options::{AGENT_ACCEPTED, RunOptions, agent_accepts, expand_variables, quote_words};
 
-/// Where Batch mounts `AZ_BATCH_NODE_ROOT_DIR` on Linux nodes (Ubuntu images; temp disk at `/mnt`).
+/// `AZ_BATCH_NODE_ROOT_DIR` on Linux nodes whose temp disk is at `/mnt` (Ubuntu images): the default
+/// when the pool is not known.
 pub const NODE_ROOT_DIR: &str = "/mnt/batch";
-/// The uid and gid this model gives a non-admin task user. Batch maps the node user's ids into the
-/// container; what matters for the rules is that it is not 0, and 1000 is what Ubuntu nodes give the
-/// first auto-user.
+/// `AZ_BATCH_NODE_ROOT_DIR` where the temp disk is at `/mnt/resource` (the RHEL family, and the
+/// NVMe-only sizes, whose disk Batch formats and mounts there).
+pub const NODE_ROOT_DIR_RESOURCE: &str = "/mnt/resource/batch";
+/// `AZ_BATCH_NODE_ROOT_DIR` on sizes without a temp disk.
+pub const NODE_ROOT_DIR_NO_TEMP_DISK: &str = "/opt/batch/data";
+/// Every node root Batch uses on Linux (DESIGN §7): a path under one of them names a node directory.
+pub const NODE_ROOT_DIRS: &[&str] = &[
+    NODE_ROOT_DIR,
+    NODE_ROOT_DIR_RESOURCE,
+    NODE_ROOT_DIR_NO_TEMP_DISK,
+];
+
+/// The `containerHostBatchBindMounts` source (`ContainerHostDataPath`) that mounts the directory a
+/// Batch variable names; Batch removes the variable when the task's list leaves that source out.
+pub fn bind_mount_source_of(variable: &str) -> Option<&'static str> {
+    Some(match variable {
+        "AZ_BATCH_NODE_SHARED_DIR" => "Shared",
+        "AZ_BATCH_NODE_STARTUP_DIR" => "Startup",
+        "AZ_BATCH_NODE_MOUNTS_DIR" => "VfsMounts",
+        "AZ_BATCH_TASK_DIR" | "AZ_BATCH_TASK_WORKING_DIR" => "Task",
+        "AZ_BATCH_JOB_PREP_DIR" | "AZ_BATCH_JOB_PREP_WORKING_DIR" => "JobPrep",
+        v if v.starts_with("AZ_BATCH_APP_PACKAGE_") => "Applications",
+        _ => return None,
+    })
+}
+/// The uid and gid `--explain-run` shows for a non-admin task user. Batch runs such a task as the pool
+/// user `_azbatch` (a task-scope auto-user gets a uid of its own), a non-root uid not documented and
+/// not known in advance (DESIGN §7): the rules therefore count only the permission bits for others
+/// (see [`EffectiveUser::uid_known`]); this value is a stand-in for the line a user can run.
 pub const NONADMIN_ID: u32 = 1000;
 /// The PATH runtimes use when the image config sets none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -381,6 +408,8 @@ pub struct TaskContainer {
     pub identity: TaskIdentity,
     /// `containerHostBatchBindMounts`: `None` mounts all of the node root.
     pub bind_mounts: Option<Vec<BindMountJson>>,
+    /// `AZ_BATCH_NODE_ROOT_DIR` on the nodes ([`NODE_ROOT_DIR`] unless the pool says otherwise).
+    pub node_root: String,
     /// Where resource files land, relative to the task working directory.
     pub resource_files: Vec<String>,
     /// Task environment settings.
@@ -408,6 +437,7 @@ impl TaskContainer {
             working_directory,
             identity,
             bind_mounts: None,
+            node_root: NODE_ROOT_DIR.to_owned(),
             resource_files: Vec::new(),
             environment: Vec::new(),
         })
@@ -474,9 +504,17 @@ impl TaskContainer {
     /// `AZ_BATCH_TASK_DIR` for this task.
     pub fn task_dir(&self) -> String {
         format!(
-            "{NODE_ROOT_DIR}/tasks/workitems/{}/job-1/{}",
-            self.job_id, self.id
+            "{}/tasks/workitems/{}/job-1/{}",
+            self.node_root, self.job_id, self.id
         )
+    }
+
+    /// Whether Batch bind-mounts `source` (`Shared`, `Task`, ...) into the container: every source
+    /// without `containerHostBatchBindMounts`, the listed ones with it.
+    pub fn mounts_source(&self, source: &str) -> bool {
+        self.bind_mounts
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|m| m.source.eq_ignore_ascii_case(source)))
     }
 
     /// `AZ_BATCH_TASK_WORKING_DIR` for this task.
@@ -533,6 +571,7 @@ impl TaskContainer {
                     spec: format!("{id}:{id}"),
                     uid: Some(id),
                     gid: Some(id),
+                    uid_known: id == 0,
                     source: UserSource::Batch,
                 }
             }
@@ -584,34 +623,32 @@ impl TaskContainer {
         }
     }
 
-    /// The `AZ_BATCH_*` variables Batch sets for the task.
+    /// The `AZ_BATCH_*` variables Batch sets for the task: those of the directories it does not
+    /// mount are removed.
     fn batch_env(&self) -> Vec<(String, String)> {
+        let root = &self.node_root;
         [
-            ("AZ_BATCH_NODE_ROOT_DIR", NODE_ROOT_DIR.to_owned()),
-            (
-                "AZ_BATCH_NODE_SHARED_DIR",
-                format!("{NODE_ROOT_DIR}/shared"),
-            ),
-            (
-                "AZ_BATCH_NODE_STARTUP_DIR",
-                format!("{NODE_ROOT_DIR}/startup"),
-            ),
+            ("AZ_BATCH_NODE_ROOT_DIR", root.clone()),
+            ("AZ_BATCH_NODE_SHARED_DIR", format!("{root}/shared")),
+            ("AZ_BATCH_NODE_STARTUP_DIR", format!("{root}/startup")),
             ("AZ_BATCH_JOB_ID", self.job_id.clone()),
             ("AZ_BATCH_TASK_ID", self.id.clone()),
             ("AZ_BATCH_TASK_DIR", self.task_dir()),
             ("AZ_BATCH_TASK_WORKING_DIR", self.task_working_dir()),
         ]
         .into_iter()
+        .filter(|(k, _)| bind_mount_source_of(k).is_none_or(|s| self.mounts_source(s)))
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
 
     /// The node paths Batch mounts: all of the node root, or the selected parts.
     fn batch_mounts(&self) -> Vec<Mount> {
+        let root = &self.node_root;
         let Some(selected) = &self.bind_mounts else {
             return vec![Mount {
-                source: NODE_ROOT_DIR.to_owned(),
-                target: NODE_ROOT_DIR.to_owned(),
+                source: root.clone(),
+                target: root.clone(),
                 read_only: false,
             }];
         };
@@ -619,15 +656,15 @@ impl TaskContainer {
             .iter()
             .filter_map(|m| {
                 let path = match m.source.to_ascii_lowercase().as_str() {
-                    "shared" => format!("{NODE_ROOT_DIR}/shared"),
-                    "startup" => format!("{NODE_ROOT_DIR}/startup"),
-                    "vfsmounts" => format!("{NODE_ROOT_DIR}/fsmounts"),
+                    "shared" => format!("{root}/shared"),
+                    "startup" => format!("{root}/startup"),
+                    "vfsmounts" => format!("{root}/fsmounts"),
                     "task" => self.task_dir(),
                     "jobprep" => format!(
-                        "{NODE_ROOT_DIR}/tasks/workitems/{}/job-1/jobpreparation",
+                        "{root}/tasks/workitems/{}/job-1/jobpreparation",
                         self.job_id
                     ),
-                    "applications" => format!("{NODE_ROOT_DIR}/tasks/applications"),
+                    "applications" => format!("{root}/tasks/applications"),
                     _ => return None,
                 };
                 Some(Mount {
@@ -738,6 +775,10 @@ pub struct EffectiveUser {
     pub uid: Option<u32>,
     /// Numeric gid, when known.
     pub gid: Option<u32>,
+    /// Whether `uid` and `gid` are the ids the task really gets. `false` for Batch's non-admin task
+    /// user, a non-root uid chosen on the node: `uid`/`gid` are then [`NONADMIN_ID`], a stand-in,
+    /// and only "others" permission bits are certain to apply.
+    pub uid_known: bool,
     /// Where it came from.
     pub source: UserSource,
 }
@@ -752,6 +793,7 @@ impl EffectiveUser {
         let uid = id(user);
         EffectiveUser {
             spec: spec.to_owned(),
+            uid_known: uid.is_some(),
             uid,
             // Without a group, docker uses the user's primary group; root's is 0.
             gid: group.map_or(if uid == Some(0) { Some(0) } else { None }, id),

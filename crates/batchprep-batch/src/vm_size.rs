@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::catalog::Architecture;
+
 /// The size table, compiled in.
 pub const VM_SIZES_TOML: &str = include_str!("../data/vm-sizes.toml");
 
@@ -43,6 +45,9 @@ pub struct VmTraits {
     pub infiniband: bool,
     /// The temp disk.
     pub temp_disk: TempDisk,
+    /// The CPU architecture (a `p` among the additive letters: an Arm CPU, e.g. Cobalt 100's
+    /// `Standard_D4ps_v6`).
+    pub architecture: Architecture,
     /// Where these traits came from.
     pub source: Source,
 }
@@ -56,6 +61,8 @@ struct SizeGroup {
     gpu_model: Option<String>,
     infiniband: bool,
     temp_disk: TempDisk,
+    #[serde(default)]
+    architecture: Architecture,
     /// Where the group's facts come from; required, so an entry without one does not load. Read
     /// only by the tests: the data carries its provenance, the code needs none of it.
     #[cfg_attr(not(test), allow(dead_code))]
@@ -91,6 +98,7 @@ pub fn traits(name: &str) -> Option<VmTraits> {
                 gpu_model: group.gpu_model.as_deref(),
                 infiniband: group.infiniband,
                 temp_disk: group.temp_disk,
+                architecture: group.architecture,
                 source: Source::Table,
             });
         }
@@ -156,6 +164,12 @@ fn from_name(name: &str) -> Option<VmTraits> {
         gpu_model: gpu_model.filter(|_| gpu),
         infiniband,
         temp_disk,
+        // Azure's naming convention: `p` is an Arm CPU.
+        architecture: if additive.contains('p') {
+            Architecture::Arm64
+        } else {
+            Architecture::Amd64
+        },
         source: Source::Name,
     })
 }
@@ -195,8 +209,8 @@ mod tests {
                 // The name reader must agree with the table on GPU and InfiniBand.
                 let by_name = from_name(n).unwrap();
                 assert_eq!(
-                    (by_name.gpu, by_name.infiniband),
-                    (g.gpu, g.infiniband),
+                    (by_name.gpu, by_name.infiniband, by_name.architecture),
+                    (g.gpu, g.infiniband, g.architecture),
                     "{n}"
                 );
                 // A model the name carries is the table's.
@@ -257,6 +271,19 @@ mod tests {
         assert_eq!(traits("Standard_NC16s_v3").unwrap().gpu_model, None);
         assert!(traits("Standard_HB60-45rs").unwrap().infiniband);
         assert_eq!(traits("Large"), None);
+        let cobalt = traits("Standard_D4ps_v6").unwrap();
+        assert_eq!(
+            (cobalt.architecture, cobalt.temp_disk, cobalt.source),
+            (Architecture::Arm64, TempDisk::None, Source::Table)
+        );
+        assert_eq!(
+            traits("Standard_E96pds_v6").unwrap().architecture,
+            Architecture::Arm64
+        );
+        assert_eq!(
+            traits("Standard_D4ds_v5").unwrap().architecture,
+            Architecture::Amd64
+        );
     }
 
     #[test]

@@ -226,3 +226,71 @@ fn not_a_container_image_points_at_the_image_name_of_the_task() {
     ]);
     assert_eq!(places(&out, "not-a-container-image"), Vec::<String>::new());
 }
+
+#[test]
+fn vm_size_architecture_mismatch_points_at_the_vm_size() {
+    let fail = "testdata/rules/vm-size-architecture-mismatch/fail.json";
+    let out = check(&[fail]);
+    assert_eq!(
+        places(&out, "vm-size-architecture-mismatch"),
+        [format!("{fail}:3:13 /vmSize")]
+    );
+    assert_eq!(
+        messages(&out, "vm-size-architecture-mismatch"),
+        [
+            "`Standard_D4ps_v6` has arm64 CPUs but `canonical:ubuntu-24_04-lts:server` is an amd64 image: Azure cannot start it on that size"
+        ]
+    );
+    let pass = "testdata/rules/vm-size-architecture-mismatch/pass.json";
+    assert_eq!(
+        places(&check(&[pass]), "vm-size-architecture-mismatch"),
+        Vec::<String>::new()
+    );
+}
+
+/// The container rules take the nodes' platform from the pool: an amd64-only image prefetched
+/// on an Arm64 pool is `platform-mismatch` without `--node-platform`, and not with
+/// `--node-platform linux/amd64`.
+#[test]
+fn an_arm64_pool_lints_its_images_for_arm64() {
+    let pool = "testdata/rules/vm-size-architecture-mismatch/pass.json";
+    let local = "--local=ubuntu:24.04=oci:testdata/images/hello:1.0";
+    let out = check(&[pool, local]);
+    assert_eq!(
+        messages(&out, "platform-mismatch"),
+        [
+            "the image is linux/amd64 but the pool's nodes are linux/arm64: its programs cannot run there (exec format error)"
+        ]
+    );
+    let out = check(&[pool, local, "--node-platform", "linux/amd64"]);
+    assert_eq!(messages(&out, "platform-mismatch"), Vec::<String>::new());
+}
+
+#[test]
+fn batch_path_not_mounted_points_at_the_list_and_the_command_line() {
+    let pool = "testdata/rules/batch-path-not-mounted/pool-no-temp-disk.json";
+    let fail = "testdata/rules/batch-path-not-mounted/fail.json";
+    let out = check(&[pool, "--task", fail]);
+    assert_eq!(
+        places(&out, "batch-path-not-mounted"),
+        [
+            format!("{fail}:8:39 /0/containerSettings/containerHostBatchBindMounts"),
+            format!("{fail}:17:20 /1/commandLine"),
+            format!("{fail}:30:20 /2/commandLine"),
+        ]
+    );
+    // The pool's VM size has no temp disk: the node root is /opt/batch/data.
+    assert_eq!(
+        messages(&out, "batch-path-not-mounted"),
+        [
+            "`containerHostBatchBindMounts` lists only `Shared`, so the task working directory `/opt/batch/data/tasks/workitems/job/job-1/no-task-dir/wd` is not mounted: the task starts in an empty directory of the container, without its resource files, and what it writes there is lost",
+            "`cp out.csv $AZ_BATCH_NODE_SHARED_DIR/` uses `$AZ_BATCH_NODE_SHARED_DIR`, which is not set in the container: `containerHostBatchBindMounts` lists only `Task`, and Batch removes the variables of the directories it does not mount",
+            "`/opt/batch/data/startup/wd/tool` is a node directory that is not mounted in the container: `containerHostBatchBindMounts` lists only `Task`, `Shared`",
+        ]
+    );
+    let pass = "testdata/rules/batch-path-not-mounted/pass.json";
+    assert_eq!(
+        places(&check(&[pool, "--task", pass]), "batch-path-not-mounted"),
+        Vec::<String>::new()
+    );
+}

@@ -428,6 +428,7 @@ fn every_pool_rule_fires_from_each_surface() {
                 "testdata/pool-sources/shipyard/pool.yaml",
                 "testdata/pool-sources/shipyard-hpc/pool.yaml",
                 "testdata/pool-sources/shipyard-eol/pool.yaml",
+                "testdata/pool-sources/shipyard-arm/pool.yaml",
             ],
         ),
     ];

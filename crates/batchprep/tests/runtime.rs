@@ -5,7 +5,7 @@
 //! dockerd ([`Dockerd::shared`]), fixture images built in it with `docker build` (classic builder)
 //! from a BusyBox base made with `docker import` of a `busybox-static` root, and each task run the
 //! way Batch runs it: `docker create` with the task working directory on a bind-mounted node root,
-//! the task user (`1000:1000`, or `0:0` for a pool admin, always explicit), `--network none`, the
+//! the task user (`4242:4242`, or `0:0` for a pool admin, always explicit), `--network none`, the
 //! run options among the create flags, the command line as the container command; then
 //! `docker start -a`. A case "worked" when the intended program printed [`MARKER`] and the
 //! container exited 0. lint reads the very image Moby ran (`docker-daemon:NAME`), and its verdict
@@ -32,8 +32,10 @@ use batchprep_testkit::{ImageBuilder, dockerd::Dockerd};
 /// What the intended program prints: the runtime outcome is "worked" only when it appears.
 const MARKER: &str = "BATCHPREP-RAN";
 const SCRIPT: &[u8] = b"#!/bin/sh\necho BATCHPREP-RAN\n";
-/// The uid:gid Batch runs non-admin tasks as in the model (`NONADMIN_ID`).
-const TASK_USER: &str = "1000:1000";
+/// The uid:gid a non-admin task runs as here. Batch picks a non-root uid on the node that is not
+/// known in advance, so the oracle runs one that owns no file of any fixture, and not the model's
+/// stand-in `NONADMIN_ID` (1000): only the permission bits for others may decide.
+const TASK_USER: &str = "4242:4242";
 /// A pool-scope admin: root, whatever the image USER says.
 const ADMIN_USER: &str = "0:0";
 /// Batch's task working directory under the mounted node root (the model's default task).
@@ -57,6 +59,8 @@ struct Task<'a> {
     command_line: &'a str,
     run_options: &'a str,
     admin: bool,
+    /// `containerHostBatchBindMounts` sources; `None` mounts the whole node root.
+    mounts: Option<&'a [&'a str]>,
 }
 
 const fn task(command_line: &str) -> Task<'_> {
@@ -64,6 +68,7 @@ const fn task(command_line: &str) -> Task<'_> {
         command_line,
         run_options: "",
         admin: false,
+        mounts: None,
     }
 }
 
@@ -80,8 +85,50 @@ impl<'a> Task<'a> {
             ..self
         }
     }
+    const fn mounts(self, sources: &'a [&'a str]) -> Task<'a> {
+        Task {
+            mounts: Some(sources),
+            ..self
+        }
+    }
     fn user(self) -> &'static str {
         if self.admin { ADMIN_USER } else { TASK_USER }
+    }
+    /// The node paths Batch bind-mounts and the variables it sets for them, as flags: the whole
+    /// node root, or only the listed sources (their variables removed otherwise).
+    fn node_flags(self, node: &Path) -> Vec<String> {
+        let task_dir = TASK_WD.trim_end_matches("/wd");
+        let Some(sources) = self.mounts else {
+            return vec![
+                format!("--volume={}:/mnt/batch", node.display()),
+                "--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".into(),
+                format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"),
+            ];
+        };
+        let mut flags = vec!["--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".to_owned()];
+        for source in sources {
+            let (path, env) = match *source {
+                "Shared" => (
+                    "/mnt/batch/shared",
+                    "AZ_BATCH_NODE_SHARED_DIR=/mnt/batch/shared",
+                ),
+                "Startup" => (
+                    "/mnt/batch/startup",
+                    "AZ_BATCH_NODE_STARTUP_DIR=/mnt/batch/startup",
+                ),
+                "Task" => (task_dir, ""),
+                other => panic!("no fixture mounts {other}"),
+            };
+            let host = node.join(path.trim_start_matches("/mnt/batch/"));
+            fs::create_dir_all(&host).unwrap();
+            flags.push(format!("--volume={}:{path}", host.display()));
+            if *source == "Task" {
+                flags.push(format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"));
+            } else {
+                flags.push(format!("--env={env}"));
+            }
+        }
+        flags
     }
 }
 
@@ -288,12 +335,39 @@ fn chmod_tree(dir: &Path) {
 /// lint's verdict on the image Moby runs: the rules that fired at warning or error, after checking
 /// the exit code agrees.
 fn lint(image: &Img, t: Task<'_>) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_batchprep"))
-        .args(["lint", &format!("docker-daemon:{}", image.name)])
-        .args(["--format", "json"])
-        .arg(format!("--command-line={}", t.command_line))
-        .arg(format!("--container-run-options={}", t.run_options))
-        .args(["--elevation", if t.admin { "admin" } else { "nonadmin" }])
+    let mut lint = Command::new(env!("CARGO_BIN_EXE_batchprep"));
+    lint.args(["lint", &format!("docker-daemon:{}", image.name)])
+        .args(["--format", "json"]);
+    match t.mounts {
+        // Bind mounts are a task setting: the task goes in as Batch's task JSON.
+        Some(sources) => {
+            let mounts: Vec<serde_json::Value> = sources
+                .iter()
+                .map(|s| serde_json::json!({"source": s}))
+                .collect();
+            let elevation = if t.admin { "admin" } else { "nonadmin" };
+            let json = serde_json::json!({
+                "id": "task",
+                "commandLine": t.command_line,
+                "containerSettings": {
+                    "imageName": image.name,
+                    "containerRunOptions": t.run_options,
+                    "containerHostBatchBindMounts": mounts,
+                },
+                "userIdentity": {"autoUser": {"scope": "pool", "elevationLevel": elevation}},
+            });
+            let file =
+                scratch(&format!("task-{}", image.name.replace(['/', ':'], "_"))).join("task.json");
+            fs::write(&file, json.to_string()).unwrap();
+            lint.arg("--task").arg(file);
+        }
+        None => {
+            lint.arg(format!("--command-line={}", t.command_line))
+                .arg(format!("--container-run-options={}", t.run_options))
+                .args(["--elevation", if t.admin { "admin" } else { "nonadmin" }]);
+        }
+    }
+    let out = lint
         .env("DOCKER_HOST", Dockerd::shared().host())
         .output()
         .unwrap();
@@ -328,10 +402,8 @@ fn run_moby(image: &Img, t: Task<'_>) -> (bool, String) {
         "--network=none".into(),
         format!("--workdir={TASK_WD}"),
         format!("--user={}", t.user()),
-        format!("--volume={}:/mnt/batch", node.display()),
-        "--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".into(),
-        format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"),
     ];
+    args.extend(t.node_flags(&node));
     args.extend(shlex::split(t.run_options).unwrap());
     args.push(image.name.clone());
     args.extend(shlex::split(t.command_line).unwrap());
@@ -413,9 +485,7 @@ fn run_podman(image: &Img, t: Task<'_>) -> (bool, String) {
     args.push(format!("--ulimit=nproc={nproc}:{nproc}"));
     args.push(format!("--workdir={TASK_WD}"));
     args.push(format!("--user={}", t.user()));
-    args.push(format!("--volume={}:/mnt/batch", node.display()));
-    args.push("--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".into());
-    args.push(format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"));
+    args.extend(t.node_flags(&node));
     for word in shlex::split(t.run_options).unwrap() {
         // podman accepts `--gpus` and ignores it (for Docker compatibility); Docker hands it to
         // the NVIDIA device driver, which podman reaches through CDI. Pass that, so the GPU request
@@ -566,6 +636,51 @@ fn not_executable_by_task_user() {
         "not-executable-by-task-user",
         (&image, task("/app/private.sh")),
         (&image, task("/app/private.sh").admin()),
+    );
+}
+
+/// A non-admin task's uid is not known in advance: a script only its owner (uid 1000, the uid of the
+/// first user on many nodes) may run fails for the uid Batch picks, and runs for the admin.
+#[test]
+fn non_admin_uid_is_not_known_in_advance() {
+    let owned = image("nonadmin-unknown-uid")
+        .file("/app/owned.sh", 0o700, SCRIPT)
+        .line("RUN chown 1000:1000 /app/owned.sh")
+        .build();
+    pair(
+        "not-executable-by-task-user",
+        (&owned, task("/app/owned.sh")),
+        (&owned, task("/app/owned.sh").admin()),
+    );
+    // Executable by others: runs whatever the uid.
+    let open = image("nonadmin-others-x")
+        .file("/app/owned.sh", 0o705, SCRIPT)
+        .line("RUN chown 1000:1000 /app/owned.sh")
+        .build();
+    pair(
+        "not-executable-by-task-user",
+        (&owned, task("/app/owned.sh")),
+        (&open, task("/app/owned.sh")),
+    );
+}
+
+/// With `containerHostBatchBindMounts` Batch mounts only the listed node directories: a list without
+/// `Task` leaves the task working directory out, so the task starts in an empty directory Docker
+/// creates and its resource file is not there.
+#[test]
+fn batch_path_not_mounted() {
+    let img = image("bind-mounts").build();
+    // The resource file Batch downloaded into the task working directory on the node.
+    let wd = img
+        .node_root()
+        .join(TASK_WD.trim_start_matches("/mnt/batch/"));
+    fs::write(wd.join("input.txt"), "data\n").unwrap();
+    chmod_tree(&img.node_root());
+    let script = "/bin/sh -c 'test -f input.txt && echo BATCHPREP-RAN'";
+    pair(
+        "batch-path-not-mounted",
+        (&img, task(script).mounts(&["Shared"])),
+        (&img, task(script).mounts(&["Task", "Shared"])),
     );
 }
 

@@ -155,3 +155,22 @@ resource v100 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {
     }
   }
 }
+
+// An Arm64 (Cobalt 100) size with the amd64 build of Ubuntu 24.04.
+resource cobalt 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {
+  parent: batchAccount
+  name: 'cobalt'
+  properties: {
+    vmSize: 'Standard_D4ps_v6'
+    deploymentConfiguration: {
+      virtualMachineConfiguration: {
+        imageReference: {
+          publisher: 'canonical'
+          offer: 'ubuntu-24_04-lts'
+          sku: 'server'
+        }
+        nodeAgentSkuId: 'batch.node.ubuntu 24.04'
+      }
+    }
+  }
+}

@@ -76,3 +76,21 @@ resource "azurerm_batch_pool" "v100" {
     container_image_names = ["MyAcr.azurecr.io/cuda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]
   }
 }
+
+# An Arm64 (Cobalt 100) size with the amd64 build of Ubuntu 24.04.
+resource "azurerm_batch_pool" "cobalt" {
+  name                = "cobalt"
+  resource_group_name = "rg"
+  account_name        = "acct"
+  vm_size             = "Standard_D4ps_v6"
+  node_agent_sku_id   = "batch.node.ubuntu 24.04"
+
+  storage_image_reference {
+    publisher = "canonical"
+    offer     = "ubuntu-24_04-lts"
+    sku       = "server"
+    version   = "latest"
+  }
+
+  fixed_scale {}
+}

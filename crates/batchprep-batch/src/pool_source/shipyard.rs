@@ -232,8 +232,9 @@ fn map_pool(
                     native = true;
                 }
             }
-            let agent = match catalog::lookup(&publisher, &offer, &sku) {
-                Some(i) => string_at(&i.node_agent_sku_id, &p.origin),
+            let agent = match catalog::lookup(&publisher, &offer, &sku).and_then(|i| i.node_agent())
+            {
+                Some(agent) => string_at(agent, &p.origin),
                 None => node(
                     Node::Unknown(format!(
                         "the node agent Batch lists for {publisher}:{offer}:{sku}"

@@ -28,6 +28,8 @@ pub enum TaskField {
     CommandLine,
     /// `/containerSettings/containerRunOptions`.
     ContainerRunOptions,
+    /// `/containerSettings/containerHostBatchBindMounts`.
+    BindMounts,
     /// Wherever the program the container starts comes from: the ENTRYPOINT (`imageName`), an
     /// `--entrypoint` run option, or the command line. Resolved per finding.
     Program,
@@ -40,6 +42,7 @@ impl TaskField {
             TaskField::ImageName | TaskField::Program => "/containerSettings/imageName",
             TaskField::CommandLine => "/commandLine",
             TaskField::ContainerRunOptions => "/containerSettings/containerRunOptions",
+            TaskField::BindMounts => "/containerSettings/containerHostBatchBindMounts",
         }
     }
 }

@@ -82,14 +82,10 @@ pub struct Args {
     /// the file (a managed identity, or a password passed as a template parameter).
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Platform of the pool's nodes.
-    #[arg(
-        long,
-        value_name = "OS/ARCH",
-        default_value = "linux/amd64",
-        visible_alias = "platform"
-    )]
-    pub node_platform: String,
+    /// Platform of the pool's nodes [default: the pool's: linux/arm64 for an Arm64 VM size or
+    /// node image, else linux/amd64].
+    #[arg(long, value_name = "OS/ARCH", visible_alias = "platform")]
+    pub node_platform: Option<String>,
     /// The day support windows are measured from (`YYYY-MM-DD`; default today).
     #[arg(long, value_name = "DATE", hide = true, env = "BATCHPREP_TODAY")]
     pub today: Option<String>,
@@ -181,13 +177,18 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         Some(d) => Date::parse(d).map_err(|e| anyhow::anyhow!("--today: {e}"))?,
         None => Date::today(),
     };
-    let node: Platform = args
+    let flag_platform: Option<Platform> = args
         .node_platform
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--node-platform `{}`: {e}", args.node_platform))?;
+        .as_deref()
+        .map(|p| {
+            p.parse()
+                .map_err(|e| anyhow::anyhow!("--node-platform `{p}`: {e}"))
+        })
+        .transpose()?;
     let local = config.local_images(&args.local)?;
 
     let (pool_file, pools) = read_pools(args.pool.as_deref(), &config, today)?;
+    let node = flag_platform.unwrap_or_else(|| nodes_platform(&pools));
     let tasks = read_tasks(&args.tasks, &pools)?;
     // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
     let network = args.network.gather(&config)?;
@@ -571,6 +572,14 @@ fn fix_sources(pool: &SourceFile, tasks: &[Task]) -> anyhow::Result<Vec<(PathBuf
 /// The tasks of the task files; a Shipyard `jobs.yaml` is read for the (first) pool it runs on.
 fn read_tasks(paths: &[PathBuf], pools: &[PoolDefinition]) -> anyhow::Result<Vec<Task>> {
     let target = pools.first().map(ShipyardTarget::of).unwrap_or_default();
+    // The node root of the pools' nodes, when they agree (tasks are not tied to one pool).
+    let mut roots: Vec<&str> = pools.iter().map(PoolDefinition::node_root_dir).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let node_root = match roots.as_slice() {
+        [one] => *one,
+        _ => batchprep_batch::task::NODE_ROOT_DIR,
+    };
     let mut tasks = Vec::new();
     for path in paths {
         let (file, found) = SourceFile::read_tasks(path, target)?;
@@ -587,10 +596,11 @@ fn read_tasks(paths: &[PathBuf], pools: &[PoolDefinition]) -> anyhow::Result<Vec
                 None => found.pointer.clone(),
             };
             let container = match settings {
-                Some(_) => Some(
-                    TaskContainer::from_json(&found.task)
-                        .with_context(|| format!("{}: task {id}", path.display()))?,
-                ),
+                Some(_) => Some(TaskContainer {
+                    node_root: node_root.to_owned(),
+                    ..TaskContainer::from_json(&found.task)
+                        .with_context(|| format!("{}: task {id}", path.display()))?
+                }),
                 None => None,
             };
             tasks.push(Task {
@@ -631,6 +641,26 @@ fn is_expression(s: &str) -> bool {
     s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[")
 }
 
+/// The platform the pools' nodes run, when `--node-platform` does not say: the one architecture
+/// their VM sizes (or node images) have; linux/amd64 when none is known or they differ (tasks are not
+/// tied to one pool of a multi-pool file).
+fn nodes_platform(pools: &[PoolDefinition]) -> Platform {
+    let mut arches: Vec<&str> = pools
+        .iter()
+        .filter_map(|p| p.node_architecture())
+        .map(|a| a.as_str())
+        .collect();
+    arches.sort_unstable();
+    arches.dedup();
+    let arch = match arches.as_slice() {
+        [one] => one,
+        _ => "amd64",
+    };
+    format!("linux/{arch}")
+        .parse()
+        .expect("linux/amd64 and linux/arm64 are platforms")
+}
+
 fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<Vec<Pair>> {
     let mut pairs = Vec::new();
     if tasks.is_empty() {
@@ -639,13 +669,16 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
                 let Ok(reference) = Reference::parse(&name.value) else {
                     continue;
                 };
-                let task = TaskContainer::new(
-                    &name.value,
-                    "",
-                    "",
-                    ContainerWorkingDirectory::default(),
-                    TaskIdentity::default(),
-                )?;
+                let task = TaskContainer {
+                    node_root: pool.node_root_dir().to_owned(),
+                    ..TaskContainer::new(
+                        &name.value,
+                        "",
+                        "",
+                        ContainerWorkingDirectory::default(),
+                        TaskIdentity::default(),
+                    )?
+                };
                 pairs.push((reference, task, None));
             }
         }

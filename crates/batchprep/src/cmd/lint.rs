@@ -305,6 +305,10 @@ fn explain(out: &mut String, f: &ContainerFacts<'_>) {
         CwdSource::ImageWorkdir => "workingDirectory: containerImageDefault; the image WORKDIR is",
     };
     let user = match run.user.source {
+        UserSource::Batch if !run.user.uid_known => format!(
+            "{}; a stand-in: Batch picks a non-root uid on the node, so only permission bits for others count",
+            f.task.identity
+        ),
         UserSource::Batch => f.task.identity.to_string(),
         UserSource::RunOptions => "from `--user`".to_owned(),
     };

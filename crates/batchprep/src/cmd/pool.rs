@@ -329,6 +329,7 @@ fn plan_at(
             PlanError::UnsupportedSize { .. } => Some(checked.spec.vm_size.span()),
             PlanError::RetiredImage { .. }
             | PlanError::UnknownNodeAgent(_)
+            | PlanError::UndocumentedNodeAgent(_)
             | PlanError::WindowsDataRoot(_) => Some(checked.spec.image.span()),
             _ => None,
         };

@@ -16,6 +16,7 @@ use crate::{
 };
 
 pub mod bare_shell_entrypoint;
+pub mod batch_path_not_mounted;
 pub mod docker_in_container;
 pub mod elf_architecture_mismatch;
 pub mod elf_loader_missing;
@@ -179,6 +180,11 @@ pub const RULES: &[ContainerRule] = &[
         rule: docker_in_container::RULE,
         check: docker_in_container::check,
         linux_only: false,
+    },
+    ContainerRule {
+        rule: batch_path_not_mounted::RULE,
+        check: batch_path_not_mounted::check,
+        linux_only: true,
     },
 ];
 

@@ -1,5 +1,7 @@
 //! The task's user cannot execute the program: mode bits and ownership, as the kernel checks them for
-//! the uid and gid Batch maps into the container (root only for pool-scope admin tasks).
+//! the uid and gid Batch maps into the container (root only for pool-scope admin tasks). A non-admin
+//! task's uid is not known in advance (Batch's `_azbatch`, or a task auto-user's own uid), so for it
+//! only the bits for others are certain: an owner or group bit may belong to someone else.
 
 use batchprep_batch::task::UserSource;
 use batchprep_oci::{Entry, EntryKind};
@@ -35,9 +37,25 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let how = match f.run.user.source {
         UserSource::RunOptions => format!("the task runs as {who} (`--user {}`)", f.run.user.spec),
         UserSource::Batch if uid == 0 => format!("the task runs as {who} (pool-scope admin)"),
-        UserSource::Batch => format!("the task runs as {who} ({})", f.task.identity),
+        UserSource::Batch => format!(
+            "the task runs as a non-root uid Batch picks on the node ({}), so only the permission bits for others apply",
+            f.task.identity
+        ),
+    };
+    // Which permission class applies: others only, when the uid is not known in advance.
+    let permits = |e: &Entry, bit: u32| {
+        if f.run.user.uid_known {
+            allows(e, uid, gid, bit)
+        } else {
+            e.mode & bit != 0
+        }
     };
     let owner = |e: &Entry| format!("mode {}, owner {}:{}", mode(e.mode), e.uid, e.gid);
+    let whom = if f.run.user.uid_known {
+        "that user"
+    } else {
+        "others"
+    };
     let root_fix = "or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)";
 
     if uid != 0 {
@@ -51,9 +69,9 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         {
             dir = format!("{dir}/{part}");
             if let Some(d) = f.fs.entry(&dir) {
-                if !allows(d, uid, gid, EXEC) {
+                if !permits(d, EXEC) {
                     out.push(
-                        f.finding(RULE, format!("{how}, which cannot search the directory `{dir}` ({}) on the way to `{real}`", owner(d)))
+                        f.finding(RULE, format!("{how}; the directory `{dir}` ({}) on the way to `{real}` cannot be searched by {whom}", owner(d)))
                             .with_fix(format!("`chmod a+x {dir}` in the image, {root_fix}")),
                     );
                     return;
@@ -64,13 +82,13 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let executable = if uid == 0 {
         entry.mode & 0o111 != 0
     } else {
-        allows(entry, uid, gid, EXEC)
+        permits(entry, EXEC)
     };
     if !executable {
         let what = if entry.mode & 0o111 == 0 {
             "has no execute bit"
         } else {
-            "is not executable by that user"
+            &format!("is not executable by {whom}")
         };
         let fix = if entry.mode & 0o111 == 0 {
             format!("`chmod 755 {real}` in the image")
@@ -84,9 +102,9 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         return;
     }
     // A script is read by its interpreter as the same user.
-    if uid != 0 && shebang(entry).is_some() && !allows(entry, uid, gid, READ) {
+    if uid != 0 && shebang(entry).is_some() && !permits(entry, READ) {
         out.push(
-            f.finding(RULE, format!("{how}; the script `{real}` ({}) is executable but not readable by that user, so its interpreter cannot read it", owner(entry)))
+            f.finding(RULE, format!("{how}; the script `{real}` ({}) is executable but not readable by {whom}, so its interpreter cannot read it", owner(entry)))
                 .with_fix(format!("`chmod a+rx {real}` in the image, {root_fix}")),
         );
     }

@@ -215,7 +215,7 @@ fn not_executable_by_task_user_checks_mode_owner_and_directories() {
     assert_eq!(
         c.lint(),
         [
-            "not-executable-by-task-user: the task runs as uid 1000 (gid 1000) (auto-user (scope pool, elevation nonadmin)); `/app/owner-only.sh` (mode 0700, owner 0:0) is not executable by that user | fix: `chmod 755 /app/owner-only.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+            "not-executable-by-task-user: the task runs as a non-root uid Batch picks on the node (auto-user (scope pool, elevation nonadmin)), so only the permission bits for others apply; `/app/owner-only.sh` (mode 0700, owner 0:0) is not executable by others | fix: `chmod 755 /app/owner-only.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
         ]
     );
     assert!(
@@ -241,7 +241,7 @@ fn not_executable_by_task_user_checks_mode_owner_and_directories() {
     assert_eq!(
         c.lint(),
         [
-            "not-executable-by-task-user: the task runs as uid 1000 (gid 1000) (auto-user (scope pool, elevation nonadmin)), which cannot search the directory `/secret` (mode 0700, owner 0:0) on the way to `/secret/tool` | fix: `chmod a+x /secret` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+            "not-executable-by-task-user: the task runs as a non-root uid Batch picks on the node (auto-user (scope pool, elevation nonadmin)), so only the permission bits for others apply; the directory `/secret` (mode 0700, owner 0:0) on the way to `/secret/tool` cannot be searched by others | fix: `chmod a+x /secret` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
         ]
     );
     assert!(
@@ -255,13 +255,24 @@ fn not_executable_by_task_user_checks_mode_owner_and_directories() {
     assert_eq!(
         c.lint(),
         [
-            "not-executable-by-task-user: the task runs as uid 1000 (gid 1000) (auto-user (scope pool, elevation nonadmin)); the script `/app/x.sh` (mode 0711, owner 0:0) is executable but not readable by that user, so its interpreter cannot read it | fix: `chmod a+rx /app/x.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+            "not-executable-by-task-user: the task runs as a non-root uid Batch picks on the node (auto-user (scope pool, elevation nonadmin)), so only the permission bits for others apply; the script `/app/x.sh` (mode 0711, owner 0:0) is executable but not readable by others, so its interpreter cannot read it | fix: `chmod a+rx /app/x.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
         ]
     );
 
-    // The owner's bits apply to the owner.
+    // The owner's bits apply to the owner: a `--user` that is the file's owner runs it. Batch's own
+    // non-admin uid is not known in advance, so for it the owner's bits count for nothing.
     let fs = base().file("/app/mine.sh", 0o700, 1000, 1000, b"#!/bin/sh\n");
-    assert!(case(fs, &["/app/mine.sh"], &[], "", "").lint().is_empty());
+    assert!(
+        case(fs.clone(), &["/app/mine.sh"], &[], "", "--user 1000:1000")
+            .lint()
+            .is_empty()
+    );
+    assert_eq!(
+        case(fs, &["/app/mine.sh"], &[], "", "").lint(),
+        [
+            "not-executable-by-task-user: the task runs as a non-root uid Batch picks on the node (auto-user (scope pool, elevation nonadmin)), so only the permission bits for others apply; `/app/mine.sh` (mode 0700, owner 1000:1000) is not executable by others | fix: `chmod 755 /app/mine.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+        ]
+    );
 }
 
 #[test]
@@ -914,6 +925,70 @@ fn bare_shell_and_shell_form_entrypoints() {
             ""
         )
         .lint()
+        .is_empty()
+    );
+}
+
+#[test]
+fn batch_path_not_mounted_follows_the_bind_mount_list() {
+    use batchprep_batch::task::BindMountJson;
+    let mounts = |sources: &[&str]| {
+        Some(
+            sources
+                .iter()
+                .map(|s| BindMountJson {
+                    source: (*s).into(),
+                    is_read_only: false,
+                })
+                .collect(),
+        )
+    };
+    let with = |sources: &[&str], command_line: &str, opts: &str| {
+        let mut c = case(base(), &[], &[], command_line, opts);
+        c.task.bind_mounts = mounts(sources);
+        c.lint()
+    };
+    let script = "/bin/sh -c 'cat $AZ_BATCH_NODE_SHARED_DIR/in.csv'";
+    // Without a list the whole node root is mounted; with `Task` and `Shared` all the task needs.
+    assert!(case(base(), &[], &[], script, "").lint().is_empty());
+    assert!(with(&["Task", "Shared"], script, "").is_empty());
+
+    assert_eq!(
+        with(&[], "/app/run.sh", ""),
+        [
+            "batch-path-not-mounted: `containerHostBatchBindMounts` is empty, so the task working directory `/mnt/batch/tasks/workitems/job/job-1/task/wd` is not mounted: the task starts in an empty directory of the container, without its resource files, and what it writes there is lost | fix: add `{\"source\": \"Task\"}` to `containerHostBatchBindMounts`, or set `workingDirectory` to `containerImageDefault`"
+        ]
+    );
+    assert_eq!(
+        with(&["Task"], script, ""),
+        [
+            "batch-path-not-mounted: `cat $AZ_BATCH_NODE_SHARED_DIR/in.csv` uses `$AZ_BATCH_NODE_SHARED_DIR`, which is not set in the container: `containerHostBatchBindMounts` lists only `Task`, and Batch removes the variables of the directories it does not mount | fix: add `{\"source\": \"Shared\"}` to `containerHostBatchBindMounts`"
+        ]
+    );
+    // The agent expands variables in the run options: a removed one leaves `-v :/data`.
+    assert_eq!(
+        with(
+            &["Task"],
+            "/app/run.sh",
+            "-v $AZ_BATCH_NODE_STARTUP_DIR:/data"
+        ),
+        [
+            "batch-path-not-mounted: `$AZ_BATCH_NODE_STARTUP_DIR:/data` uses `$AZ_BATCH_NODE_STARTUP_DIR`, which is not set in the container: `containerHostBatchBindMounts` lists only `Task`, and Batch removes the variables of the directories it does not mount | fix: add `{\"source\": \"Startup\"}` to `containerHostBatchBindMounts`"
+        ]
+    );
+    assert_eq!(
+        with(&["Task"], "/bin/sh -c 'cat /mnt/batch/shared/in.csv'", ""),
+        [
+            "batch-path-not-mounted: `/mnt/batch/shared/in.csv` is a node directory that is not mounted in the container: `containerHostBatchBindMounts` lists only `Task` | fix: add the directory's source (`Shared`, `Startup`, `Task`, ...) to `containerHostBatchBindMounts`, or read the file from a mounted directory"
+        ]
+    );
+    // A path of a mounted directory is there.
+    assert!(
+        with(
+            &["Task", "Shared"],
+            "/bin/sh -c 'cat /mnt/batch/shared/in.csv'",
+            ""
+        )
         .is_empty()
     );
 }

@@ -58,7 +58,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The names in `$RULE` and `${RULE}` references of `word`.
-fn variables(word: &str) -> Vec<String> {
+pub(super) fn variables(word: &str) -> Vec<String> {
     let bytes = word.as_bytes();
     let mut names = Vec::new();
     let mut i = 0;

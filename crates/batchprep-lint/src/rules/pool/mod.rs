@@ -32,6 +32,7 @@ pub(crate) mod task_image_not_prefetched;
 pub(crate) mod task_missing_container_settings;
 pub mod template_value_unknown;
 pub(crate) mod unsupported_vm_size;
+pub(crate) mod vm_size_architecture_mismatch;
 
 /// A task that will run on the pool, as the pool rules need it.
 #[derive(Debug, Clone)]
@@ -201,6 +202,26 @@ impl PoolFacts<'_> {
         Some(edit.at((self.locate)(&c.pointer)))
     }
 
+    /// Whether the pool's node image is a Windows image the catalog knows.
+    fn is_windows(&self) -> bool {
+        self.node_image()
+            .is_some_and(|i| i.os_family == batchprep_batch::catalog::OsFamily::Windows)
+    }
+
+    /// Where to move a pool off a retired or ending node image: the recommended Linux image, or a
+    /// current Windows Server SKU for a Windows pool.
+    fn move_fix(&self) -> String {
+        if self.is_windows() {
+            return "move to a current Windows Server SKU (`microsoftwindowsserver:windowsserver:2022-datacenter`) with node agent `batch.node.windows amd64`".to_owned();
+        }
+        let next = batchprep_batch::catalog::recommended();
+        format!(
+            "move to `{}` with node agent `{}`",
+            next.urn(),
+            next.node_agent_or_unknown()
+        )
+    }
+
     /// The edits that move the pool to the recommended node image and its agent: unsafe, since the
     /// tasks then run on another OS release. Empty when the image is not a marketplace triple, or
     /// when the recommended image does not drive the VM size's GPU.
@@ -210,6 +231,10 @@ impl PoolFacts<'_> {
         let Some(image) = &self.pool.image else {
             return Vec::new();
         };
+        // The recommended image is Linux: a Windows pool's tasks would not run on it.
+        if self.is_windows() {
+            return Vec::new();
+        }
         // A move that leaves the VM size's GPU undriven trades one finding for a worse one.
         let gpu = self
             .pool
@@ -235,7 +260,7 @@ impl PoolFacts<'_> {
             (Some(offer), next.offer.as_str()),
             (Some(sku), next.sku.as_str()),
             (version, "latest"),
-            (agent, next.node_agent_sku_id.as_str()),
+            (agent, next.node_agent_or_unknown()),
         ]
         .into_iter()
         .filter_map(|(field, to)| {
@@ -368,6 +393,10 @@ pub const RULES: &[PoolRule] = &[
     PoolRule {
         rule: unsupported_vm_size::RULE,
         check: unsupported_vm_size::check,
+    },
+    PoolRule {
+        rule: vm_size_architecture_mismatch::RULE,
+        check: vm_size_architecture_mismatch::check,
     },
 ];
 

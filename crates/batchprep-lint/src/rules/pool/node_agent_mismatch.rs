@@ -12,8 +12,12 @@ pub const RULE: Rule = Rule::new("node-agent-mismatch", &[Fact::Pool]);
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
     let Some(image) = f.node_image() else { return };
+    // No source names the agent of this image: nothing to compare with.
+    let Some(needed) = image.node_agent() else {
+        return;
+    };
     match &f.pool.node_agent_sku_id {
-        Some(agent) if !agent.value.eq_ignore_ascii_case(&image.node_agent_sku_id) => out.push(
+        Some(agent) if !agent.value.eq_ignore_ascii_case(needed) => out.push(
             f.finding(
                 RULE,
                 agent,
@@ -21,16 +25,13 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                     "`nodeAgentSKUId` is `{}` but `{}` needs `{}`",
                     agent.value,
                     image.urn(),
-                    image.node_agent_sku_id
+                    needed
                 ),
             )
-            .with_fix(format!(
-                "set `nodeAgentSKUId` to `{}`",
-                image.node_agent_sku_id
-            ))
+            .with_fix(format!("set `nodeAgentSKUId` to `{}`", needed))
             .with_edit(Edit::safe(Change::ReplaceString {
                 from: agent.value.clone(),
-                to: image.node_agent_sku_id.clone(),
+                to: needed.to_owned(),
             })),
         ),
         Some(_) => {}
@@ -43,16 +44,13 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                         format!(
                             "`nodeAgentSKUId` is missing; `{}` needs `{}`",
                             image.urn(),
-                            image.node_agent_sku_id
+                            needed
                         ),
                     )
-                    .with_fix(format!(
-                        "add `\"nodeAgentSKUId\": \"{}\"`",
-                        image.node_agent_sku_id
-                    ))
+                    .with_fix(format!("add `\"nodeAgentSKUId\": \"{}\"`", needed))
                     .with_edit(Edit::safe(Change::InsertMember {
                         name: "nodeAgentSKUId".into(),
-                        value: image.node_agent_sku_id.as_str().into(),
+                        value: needed.into(),
                     })),
                 );
             }

@@ -20,7 +20,6 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         days_left,
     } = image.status(f.today)
     {
-        let next = batchprep_batch::catalog::recommended();
         out.push(
             f.finding_at(
                 RULE,
@@ -31,11 +30,7 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
                     f.today
                 ),
             )
-            .with_fix(format!(
-                "move to `{}` with node agent `{}`",
-                next.urn(),
-                next.node_agent_sku_id
-            ))
+            .with_fix(f.move_fix())
             .with_edits(f.move_to_recommended()),
         );
     }

@@ -26,12 +26,7 @@ const RETIRED_AGENTS: &[&str] = &[
 ];
 
 pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
-    let next = batchprep_batch::catalog::recommended();
-    let fix = format!(
-        "move to `{}` with node agent `{}`",
-        next.urn(),
-        next.node_agent_sku_id
-    );
+    let fix = f.move_fix();
     if let (Some(image), Some(at)) = (f.node_image(), &f.pool.image)
         && let ImageStatus::Retired { end_of_life } = image.status(f.today)
     {
