@@ -21,6 +21,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
         return;
     };
+    let entry = &entry;
     if entry.kind != EntryKind::File {
         return;
     }
@@ -51,9 +52,9 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         {
             dir = format!("{dir}/{part}");
             if let Some(d) = f.fs.entry(&dir) {
-                if !allows(d, uid, gid, EXEC) {
+                if !allows(&d, uid, gid, EXEC) {
                     out.push(
-                        f.finding(RULE, format!("{how}, which cannot search the directory `{dir}` ({}) on the way to `{real}`", owner(d)))
+                        f.finding(RULE, format!("{how}, which cannot search the directory `{dir}` ({}) on the way to `{real}`", owner(&d)))
                             .with_fix(format!("`chmod a+x {dir}` in the image, {root_fix}")),
                     );
                     return;
