@@ -37,7 +37,7 @@ struct ImageInspect {
 
 /// An indexed layer member of the export.
 struct Indexed {
-    index: LayerIndex,
+    index: std::sync::Arc<LayerIndex>,
     digest: Digest,
     size: u64,
     compression: Compression,
@@ -48,7 +48,7 @@ impl Indexed {
     fn new(mut index: LayerIndex, digest: Digest, size: u64, compression: Compression) -> Self {
         index.digest = digest.to_string();
         Indexed {
-            index,
+            index: std::sync::Arc::new(index),
             digest,
             size,
             compression,
@@ -337,7 +337,7 @@ fn assemble(
             size: layer.size,
             uncompressed_size: Some(layer.index.uncompressed_size),
         });
-        indexes.push(layer.index.clone());
+        indexes.push(std::sync::Arc::clone(&layer.index));
     }
     Ok(Image {
         source: source.to_string(),
@@ -346,7 +346,7 @@ fn assemble(
         platform: config.platform(),
         config: config.into_image_config(),
         layers,
-        fs: MergedFs::try_from_layers(indexes)?,
+        fs: MergedFs::try_from_shared_layers(indexes)?,
     })
 }
 

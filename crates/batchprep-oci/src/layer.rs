@@ -13,6 +13,9 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+mod entries;
+pub use entries::{LayerEntries, LayerEntryRef};
+
 use crate::{
     Error,
     digest::{Digest, Hasher},
@@ -117,8 +120,8 @@ pub struct LayerIndex {
     pub digest: String,
     /// Bytes of tar after decompression.
     pub uncompressed_size: u64,
-    /// Entries, whiteout files excluded.
-    pub entries: Vec<LayerEntry>,
+    /// Entries, whiteout files excluded, in tar order.
+    pub entries: LayerEntries,
     /// Paths a `.wh.NAME` file removes from the layers below.
     pub whiteouts: Vec<String>,
     /// Directories a `.wh..wh..opq` file empties of the layers below.
@@ -440,6 +443,7 @@ fn parse_layer(
         }
     };
     index.uncompressed_size = uncompressed;
+    index.entries.shrink_to_fit();
     Ok(index)
 }
 
@@ -864,14 +868,12 @@ mod tests {
         assert_eq!(index.uncompressed_size, blob.len() as u64);
         assert_eq!(index.whiteouts, ["/app/old"]);
         assert_eq!(index.opaque_dirs, ["/etc"]);
-        let paths: Vec<_> = index.entries.iter().map(|e| e.path.as_str()).collect();
+        let entries: Vec<_> = index.entries.iter().collect();
+        let paths: Vec<_> = entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["/app/run.sh", "/app/data.txt"]);
-        assert_eq!(
-            index.entries[0].first_line.as_deref(),
-            Some(&b"#!/bin/sh\n"[..])
-        );
-        assert_eq!(index.entries[0].mode, 0o755);
-        assert_eq!(index.entries[1].first_line, None);
+        assert_eq!(entries[0].first_line.as_deref(), Some(&b"#!/bin/sh\n"[..]));
+        assert_eq!(entries[0].mode, 0o755);
+        assert_eq!(entries[1].first_line, None);
     }
 
     #[test]
@@ -887,7 +889,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            index.entries[0].first_line.as_deref(),
+            index.entries.get(0).unwrap().first_line.as_deref(),
             Some(&b"#!/bin/bash"[..])
         );
         let err = index_layer(

@@ -125,7 +125,7 @@ fn sha512_digests_are_accepted() {
     let digest = format!("sha512:{}", hex::encode(sha2::Sha512::digest(&tar)));
     let index = index_layer(&tar[..], media::OCI_TAR, &digest).unwrap();
     assert_eq!(index.digest, digest);
-    assert_eq!(index.entries[0].path, "/a");
+    assert_eq!(index.entries.get(0).unwrap().path, "/a");
 }
 
 #[test]

@@ -242,7 +242,7 @@ pub fn open(
         platform,
         config: image_config,
         layers,
-        fs: MergedFs::try_from_layers(indexes.iter().map(|i| LayerIndex::clone(i)).collect())?,
+        fs: MergedFs::try_from_shared_layers(indexes)?,
     })
 }
 

@@ -241,15 +241,16 @@ fn stat(fs: &MergedFs, path: &str) -> StatOut {
             } else {
                 format!("{dir}/{name}")
             };
-            fs.entry(&real).map(|e| entry_out(real.clone(), e))
+            fs.entry(&real).map(|e| entry_out(real.clone(), &e))
         }
-        (_, None) => fs.entry("/").map(|e| entry_out("/".into(), e)),
+        (_, None) => fs.entry("/").map(|e| entry_out("/".into(), &e)),
         _ => None,
     };
     let resolution = fs.resolve(&normal);
     let resolved = match &resolution.outcome {
         Resolved::Found { path } => {
             let e = fs.entry(path);
+            let e = e.as_ref();
             ResolvedOut {
                 outcome: "found",
                 path: Some(path.clone()),

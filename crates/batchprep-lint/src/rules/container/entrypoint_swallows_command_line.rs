@@ -81,7 +81,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let is_script = program
         .as_deref()
         .and_then(|p| f.fs.resolve_entry(p))
-        .is_some_and(|(_, e)| shebang(e).is_some());
+        .is_some_and(|(_, e)| shebang(&e).is_some());
     if is_script {
         return;
     }

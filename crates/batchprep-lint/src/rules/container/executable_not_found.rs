@@ -97,7 +97,7 @@ fn not_on_path(f: &ContainerFacts<'_>, name: &str) -> (String, String) {
             }
         }
     }
-    let elsewhere: Vec<&str> =
+    let elsewhere: Vec<String> =
         f.fs.iter()
             .filter(|(p, e)| {
                 e.is_executable_file()

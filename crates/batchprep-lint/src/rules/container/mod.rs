@@ -308,7 +308,7 @@ impl<'a> ContainerFacts<'a> {
     }
 
     /// The program the container starts, as the runtime finds it.
-    pub(crate) fn program(&self) -> Program<'a> {
+    pub(crate) fn program(&self) -> Program {
         let Some(name) = self.run.argv.first() else {
             return Program::None;
         };
@@ -335,7 +335,7 @@ impl<'a> ContainerFacts<'a> {
     }
 
     /// What is at `path` in the image.
-    pub(crate) fn lookup(&self, path: &str) -> Lookup<'a> {
+    pub(crate) fn lookup(&self, path: &str) -> Lookup {
         let resolution = self.fs.resolve(path);
         match resolution.outcome {
             Resolved::Found { path: real } => match self.fs.entry(&real) {
@@ -401,7 +401,7 @@ impl<'a> ContainerFacts<'a> {
 }
 
 /// What the container's program is.
-pub(crate) enum Program<'a> {
+pub(crate) enum Program {
     /// argv is empty.
     None,
     /// A relative path with a `/`, and the cwd is a node mount: nothing from the image is there.
@@ -411,11 +411,11 @@ pub(crate) enum Program<'a> {
     /// A bare name not found on PATH.
     NotOnPath,
     /// A path in the image, and what is there.
-    Path(Lookup<'a>),
+    Path(Lookup),
 }
 
 /// What a path in the image leads to.
-pub(crate) enum Lookup<'a> {
+pub(crate) enum Lookup {
     /// It exists.
     Found {
         /// The path as asked, normalised.
@@ -423,7 +423,7 @@ pub(crate) enum Lookup<'a> {
         /// The real path after symlinks.
         real: String,
         /// Its metadata.
-        entry: &'a Entry,
+        entry: Entry,
     },
     /// Nothing there; `removed_by` names the path a later layer's whiteout removed, and the layer.
     Missing {
@@ -446,12 +446,12 @@ pub(crate) enum Lookup<'a> {
     },
 }
 
-impl Lookup<'_> {
+impl Lookup {
     /// The regular file it found, if any.
     pub(crate) fn file(&self) -> Option<(&str, &Entry)> {
         match self {
             Lookup::Found { real, entry, .. } if entry.kind == EntryKind::File => {
-                Some((real.as_str(), *entry))
+                Some((real.as_str(), entry))
             }
             _ => None,
         }
@@ -481,6 +481,7 @@ pub(crate) fn env_shebang(f: &ContainerFacts<'_>) -> Option<(String, Shebang, St
     let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
         return None;
     };
+    let entry = &entry;
     let sb = shebang(entry)?;
     if sb.crlf || sb.interpreter.rsplit('/').next() != Some("env") {
         return None;
@@ -517,9 +518,9 @@ pub(crate) fn exec_elf<'a>(f: &ContainerFacts<'a>) -> Option<(String, &'a ElfFac
         return None;
     };
     let (real, entry) = lookup.file()?;
-    let (mut real, mut entry) = (real.to_owned(), entry);
+    let (mut real, mut entry) = (real.to_owned(), entry.clone());
     for _ in 0..4 {
-        let Some(sb) = shebang(entry) else {
+        let Some(sb) = shebang(&entry) else {
             break;
         };
         if sb.crlf || !sb.interpreter.starts_with('/') {

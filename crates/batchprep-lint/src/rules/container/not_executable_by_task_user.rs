@@ -23,6 +23,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
         return;
     };
+    let entry = &entry;
     if entry.kind != EntryKind::File {
         return;
     }
@@ -69,9 +70,9 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         {
             dir = format!("{dir}/{part}");
             if let Some(d) = f.fs.entry(&dir) {
-                if !permits(d, EXEC) {
+                if !permits(&d, EXEC) {
                     out.push(
-                        f.finding(RULE, format!("{how}; the directory `{dir}` ({}) on the way to `{real}` cannot be searched by {whom}", owner(d)))
+                        f.finding(RULE, format!("{how}; the directory `{dir}` ({}) on the way to `{real}` cannot be searched by {whom}", owner(&d)))
                             .with_fix(format!("`chmod a+x {dir}` in the image, {root_fix}")),
                     );
                     return;

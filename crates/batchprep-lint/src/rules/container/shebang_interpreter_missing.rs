@@ -16,6 +16,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     let Program::Path(Lookup::Found { real, entry, .. }) = f.program() else {
         return;
     };
+    let entry = &entry;
     let Some(sb) = shebang(entry) else {
         return;
     };
