@@ -159,14 +159,7 @@ impl PoolDefinition {
             .as_ref()
             .and_then(|s| crate::vm_size::traits(&s.value))
             .map(|t| t.temp_disk);
-        let family = self.image.as_ref().and_then(|image| {
-            crate::catalog::lookup(
-                &image.publisher.as_ref()?.value,
-                &image.offer.as_ref()?.value,
-                &image.sku.as_ref()?.value,
-            )
-            .map(|i| i.os_family)
-        });
+        let family = self.catalog_image().map(|i| i.os_family);
         match (disk, family) {
             (Some(TempDisk::None), _) => task::NODE_ROOT_DIR_NO_TEMP_DISK,
             (Some(TempDisk::Nvme), _) | (_, Some(OsFamily::El)) => task::NODE_ROOT_DIR_RESOURCE,
@@ -184,13 +177,17 @@ impl PoolDefinition {
         if let Some(t) = size {
             return Some(t.architecture);
         }
+        self.catalog_image().map(|i| i.architecture)
+    }
+
+    /// The catalog entry of the pool's marketplace image, when the catalog lists it.
+    pub fn catalog_image(&self) -> Option<&'static crate::catalog::NodeImage> {
         let image = self.image.as_ref()?;
         crate::catalog::lookup(
             &image.publisher.as_ref()?.value,
             &image.offer.as_ref()?.value,
             &image.sku.as_ref()?.value,
         )
-        .map(|i| i.architecture)
     }
 
     /// Nodes the pool asks for at its fixed size (dedicated plus low-priority), when known.

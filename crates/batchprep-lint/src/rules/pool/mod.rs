@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use batchprep_batch::{
-    catalog::{self, Date, NodeImage},
+    catalog::{Date, NodeImage},
     pool::{Field, PoolDefinition},
     start_task::StartTask,
 };
@@ -278,12 +278,7 @@ impl PoolFacts<'_> {
 
     /// The catalog entry of the pool's marketplace image.
     fn node_image(&self) -> Option<&'static NodeImage> {
-        let image = self.pool.image.as_ref()?;
-        catalog::lookup(
-            &image.publisher.as_ref()?.value,
-            &image.offer.as_ref()?.value,
-            &image.sku.as_ref()?.value,
-        )
+        self.pool.catalog_image()
     }
 
     /// `publisher:offer:sku` as written.
