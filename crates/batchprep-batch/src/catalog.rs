@@ -171,6 +171,13 @@ pub fn recommended() -> &'static NodeImage {
         .expect("data/node-images.toml marks one image with a node agent recommended")
 }
 
+/// The node agent of the [`recommended`] image (which always has one).
+pub fn recommended_node_agent() -> &'static str {
+    recommended()
+        .node_agent()
+        .expect("recommended() picks an image with a node agent")
+}
+
 /// A marketplace image as written in a spec: `publisher:offer:sku[:version]` or an alias.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
@@ -283,11 +290,6 @@ impl NodeImage {
     /// The node agent, for an image the catalog knows it for.
     pub fn node_agent(&self) -> Option<&str> {
         self.node_agent_sku_id.as_deref()
-    }
-
-    /// The node agent of an image that has one (the recommended image); `?` otherwise.
-    pub fn node_agent_or_unknown(&self) -> &str {
-        self.node_agent().unwrap_or("?")
     }
 
     /// `publisher:offer:sku`.

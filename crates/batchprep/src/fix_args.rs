@@ -184,6 +184,16 @@ fn fix_file(
 /// For each finding of `report`, in order: its fix as SARIF describes one (each edit as the region
 /// of `sources` it replaces), when it has edits and each still applies to the file as it is.
 pub fn sarif_fixes(report: &Report, sources: &[(PathBuf, String)]) -> Vec<Option<SarifFix>> {
+    // The values of each file that may be secrets (what the human report masks), found once.
+    let secrets: Vec<Vec<String>> = sources
+        .iter()
+        .map(|(_, text)| {
+            let mut found = batchprep_oci::safe_text::json_secrets(text);
+            found.extend(batchprep_oci::safe_text::assignment_secrets(text));
+            found.retain(|s| !s.is_empty());
+            found
+        })
+        .collect();
     report
         .findings
         .iter()
@@ -191,7 +201,8 @@ pub fn sarif_fixes(report: &Report, sources: &[(PathBuf, String)]) -> Vec<Option
             let mut changes = Vec::new();
             for edit in &f.edits {
                 let at = edit.at.as_ref().or(f.location.as_ref())?;
-                let (path, text) = sources.iter().find(|(p, _)| *p == at.file)?;
+                let i = sources.iter().position(|(p, _)| *p == at.file)?;
+                let (path, text) = &sources[i];
                 // Each edit alone against the file: its own region.
                 let fix = fix_file(path, text, &[(at, edit)]).ok()?;
                 if fix.outcomes.iter().any(Result::is_err) {
@@ -200,13 +211,7 @@ pub fn sarif_fixes(report: &Report, sources: &[(PathBuf, String)]) -> Vec<Option
                 let replacement = batchprep_fix::replacement(text, &fix.after)?;
                 // SARIF carries the new text itself: a fix whose text holds a value of the file
                 // that may be a secret is not offered there (`--fix` still makes it).
-                let secrets = batchprep_oci::safe_text::json_secrets(text)
-                    .into_iter()
-                    .chain(batchprep_oci::safe_text::assignment_secrets(text));
-                if secrets
-                    .filter(|s| !s.is_empty())
-                    .any(|s| replacement.inserted.contains(&s))
-                {
+                if secrets[i].iter().any(|s| replacement.inserted.contains(s)) {
                     return None;
                 }
                 changes.push((path.clone(), replacement));

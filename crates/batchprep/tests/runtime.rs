@@ -40,6 +40,8 @@ const TASK_USER: &str = "4242:4242";
 const ADMIN_USER: &str = "0:0";
 /// Batch's task working directory under the mounted node root (the model's default task).
 const TASK_WD: &str = "/mnt/batch/tasks/workitems/job/job-1/task/wd";
+/// The variable Batch sets for it.
+const TASK_WD_ENV: &str = "AZ_BATCH_TASK_WORKING_DIR=/mnt/batch/tasks/workitems/job/job-1/task/wd";
 /// The BusyBox base every fixture starts from.
 const BASE: &str = "batchprep-rt/busybox:1";
 
@@ -102,7 +104,7 @@ impl<'a> Task<'a> {
             return vec![
                 format!("--volume={}:/mnt/batch", node.display()),
                 "--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".into(),
-                format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"),
+                format!("--env={TASK_WD_ENV}"),
             ];
         };
         let mut flags = vec!["--env=AZ_BATCH_NODE_ROOT_DIR=/mnt/batch".to_owned()];
@@ -116,17 +118,13 @@ impl<'a> Task<'a> {
                     "/mnt/batch/startup",
                     "AZ_BATCH_NODE_STARTUP_DIR=/mnt/batch/startup",
                 ),
-                "Task" => (task_dir, ""),
+                "Task" => (task_dir, TASK_WD_ENV),
                 other => panic!("no fixture mounts {other}"),
             };
             let host = node.join(path.trim_start_matches("/mnt/batch/"));
             fs::create_dir_all(&host).unwrap();
             flags.push(format!("--volume={}:{path}", host.display()));
-            if *source == "Task" {
-                flags.push(format!("--env=AZ_BATCH_TASK_WORKING_DIR={TASK_WD}"));
-            } else {
-                flags.push(format!("--env={env}"));
-            }
+            flags.push(format!("--env={env}"));
         }
         flags
     }

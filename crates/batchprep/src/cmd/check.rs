@@ -573,13 +573,8 @@ fn fix_sources(pool: &SourceFile, tasks: &[Task]) -> anyhow::Result<Vec<(PathBuf
 fn read_tasks(paths: &[PathBuf], pools: &[PoolDefinition]) -> anyhow::Result<Vec<Task>> {
     let target = pools.first().map(ShipyardTarget::of).unwrap_or_default();
     // The node root of the pools' nodes, when they agree (tasks are not tied to one pool).
-    let mut roots: Vec<&str> = pools.iter().map(PoolDefinition::node_root_dir).collect();
-    roots.sort_unstable();
-    roots.dedup();
-    let node_root = match roots.as_slice() {
-        [one] => *one,
-        _ => batchprep_batch::task::NODE_ROOT_DIR,
-    };
+    let node_root =
+        agreed(pools, |p| Some(p.node_root_dir())).unwrap_or(batchprep_batch::task::NODE_ROOT_DIR);
     let mut tasks = Vec::new();
     for path in paths {
         let (file, found) = SourceFile::read_tasks(path, target)?;
@@ -645,20 +640,25 @@ fn is_expression(s: &str) -> bool {
 /// their VM sizes (or node images) have; linux/amd64 when none is known or they differ (tasks are not
 /// tied to one pool of a multi-pool file).
 fn nodes_platform(pools: &[PoolDefinition]) -> Platform {
-    let mut arches: Vec<&str> = pools
-        .iter()
-        .filter_map(|p| p.node_architecture())
-        .map(|a| a.as_str())
-        .collect();
-    arches.sort_unstable();
-    arches.dedup();
-    let arch = match arches.as_slice() {
-        [one] => one,
-        _ => "amd64",
-    };
+    let arch = agreed(pools, |p| Some(p.node_architecture()?.as_str())).unwrap_or("amd64");
     format!("linux/{arch}")
         .parse()
         .expect("linux/amd64 and linux/arm64 are platforms")
+}
+
+/// The one value `of` gives for every pool that has one; `None` when none has one or they differ
+/// (tasks are not tied to one pool of a multi-pool file).
+fn agreed<T: Ord>(
+    pools: &[PoolDefinition],
+    of: impl Fn(&PoolDefinition) -> Option<T>,
+) -> Option<T> {
+    let mut values: Vec<T> = pools.iter().filter_map(of).collect();
+    values.sort_unstable();
+    values.dedup();
+    match values.len() {
+        1 => values.pop(),
+        _ => None,
+    }
 }
 
 fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<Vec<Pair>> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use batchprep_batch::{
-    catalog::{Date, NodeImage},
+    catalog::{self, Date, NodeImage},
     pool::{Field, PoolDefinition},
     start_task::StartTask,
 };
@@ -218,7 +218,7 @@ impl PoolFacts<'_> {
         format!(
             "move to `{}` with node agent `{}`",
             next.urn(),
-            next.node_agent_or_unknown()
+            catalog::recommended_node_agent()
         )
     }
 
@@ -260,7 +260,7 @@ impl PoolFacts<'_> {
             (Some(offer), next.offer.as_str()),
             (Some(sku), next.sku.as_str()),
             (version, "latest"),
-            (agent, next.node_agent_or_unknown()),
+            (agent, catalog::recommended_node_agent()),
         ]
         .into_iter()
         .filter_map(|(field, to)| {
