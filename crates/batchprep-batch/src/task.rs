@@ -7,6 +7,7 @@ pub mod run_options;
 
 use std::{fmt, str::FromStr};
 
+use batchprep_oci::user_db::UserLookup;
 use serde::Deserialize;
 
 pub use run_options::{AGENT_ACCEPTED, RunOptions, agent_accepts, expand_variables, quote_words};
@@ -571,6 +572,7 @@ impl TaskContainer {
                     spec: format!("{id}:{id}"),
                     uid: Some(id),
                     gid: Some(id),
+                    groups: Vec::new(),
                     uid_known: id == 0,
                     source: UserSource::Batch,
                 }
@@ -775,6 +777,8 @@ pub struct EffectiveUser {
     pub uid: Option<u32>,
     /// Numeric gid, when known.
     pub gid: Option<u32>,
+    /// Supplementary gids (a named `--user`'s groups in the image's `/etc/group`).
+    pub groups: Vec<u32>,
     /// Whether `uid` and `gid` are the ids the task really gets. `false` for Batch's non-admin task
     /// user, a non-root uid chosen on the node: `uid`/`gid` are then [`NONADMIN_ID`], a stand-in,
     /// and only "others" permission bits are certain to apply.
@@ -797,8 +801,23 @@ impl EffectiveUser {
             uid,
             // Without a group, docker uses the user's primary group; root's is 0.
             gid: group.map_or(if uid == Some(0) { Some(0) } else { None }, id),
+            groups: Vec::new(),
             source,
         }
+    }
+
+    /// The user with the ids the image's user database gives it, as Moby resolves a `--user` from
+    /// the run options when it starts the container (a name becomes its entry's uid and gid, a
+    /// bare uid gets its entry's group, or 0). Batch's own user stays as it is: its ids are given
+    /// as numbers, and a non-admin's are not known in advance.
+    pub fn resolved_in_image(mut self, lookup: &UserLookup) -> EffectiveUser {
+        if let (UserSource::RunOptions, UserLookup::Resolved(ids)) = (self.source, lookup) {
+            self.uid = Some(ids.uid);
+            self.gid = Some(ids.gid);
+            self.groups = ids.supplementary_gids.clone();
+            self.uid_known = true;
+        }
+        self
     }
 }
 

@@ -1,7 +1,8 @@
 //! What `execve` and the dynamic loader will read from an image, captured while its layers stream:
 //! for every executable ELF file its class, machine, type, `PT_INTERP` and dynamic entries
 //! (`DT_NEEDED`, `DT_RUNPATH`, `DT_RPATH`), and the bytes of the few files the loaders read
-//! (`/etc/ld.so.cache`, `/etc/ld.so.conf` and its includes, musl's `/etc/ld-musl-ARCH.path`).
+//! (`/etc/ld.so.cache`, `/etc/ld.so.conf` and its includes, musl's `/etc/ld-musl-ARCH.path`) and
+//! the daemon reads to resolve `--user` (`/etc/passwd`, `/etc/group`).
 //! Only these small facts are kept: an ELF file is buffered up to the end of its dynamic section
 //! (at most [`ELF_READ_MAX`]) while it streams past, parsed with `object`, and dropped.
 
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// The most of one ELF file read to find its dynamic section; beyond it the libraries are unknown.
 pub const ELF_READ_MAX: u64 = 32 << 20;
-/// The most of a loader configuration file kept.
+/// The most of a configuration file kept (a loader's, or the user database).
 pub const CONFIG_MAX: u64 = 4 << 20;
 
 /// What one captured file holds.
@@ -22,7 +23,7 @@ pub const CONFIG_MAX: u64 = 4 << 20;
 pub enum Captured {
     /// An executable ELF file's exec facts.
     Elf(ElfFacts),
-    /// A loader configuration file's bytes.
+    /// A configuration file's bytes: a loader's, or the user database.
     Config(Vec<u8>),
 }
 
@@ -103,6 +104,12 @@ pub fn machine_of_architecture(arch: &str) -> Option<u16> {
     })
 }
 
+/// Whether a layer's regular file at `path` is configuration that is kept: a loader's, or the
+/// user database the daemon resolves `--user` with.
+pub fn is_captured_config(path: &str) -> bool {
+    is_loader_config(path) || path == crate::user_db::PASSWD || path == crate::user_db::GROUP
+}
+
 /// Whether a layer's regular file at `path` is one a loader reads as configuration.
 pub fn is_loader_config(path: &str) -> bool {
     path == "/etc/ld.so.cache"
@@ -124,7 +131,7 @@ pub fn capture(
     if executable && start.starts_with(b"\x7fELF") {
         return elf_facts(size, start, rest).map(|f| Some(Captured::Elf(f)));
     }
-    if is_loader_config(path) {
+    if is_captured_config(path) {
         let mut bytes = start.to_vec();
         rest.take(CONFIG_MAX.saturating_sub(bytes.len() as u64))
             .read_to_end(&mut bytes)?;

@@ -489,7 +489,7 @@ impl MergedFs {
         }
     }
 
-    /// The paths of the captured loader configuration files, in no order.
+    /// The paths of the captured configuration files (the loaders', the user database), in no order.
     pub fn captured_config_paths(&self) -> impl Iterator<Item = &str> {
         self.captured
             .iter()
@@ -738,7 +738,7 @@ impl MergedFsBuilder {
         e.gid = gid;
         e.size = first_line.len() as u64;
         e.first_line = (mode & 0o111 != 0).then(|| first_line.to_vec());
-        if crate::exec::is_loader_config(&normalise(path)) {
+        if crate::exec::is_captured_config(&normalise(path)) {
             return self.capture(path, Captured::Config(first_line.to_vec()));
         }
         self

@@ -22,6 +22,10 @@ use crate::{
     exec::CapturedFile,
 };
 
+/// The version of what indexing keeps of a layer, part of the layer-index cache's path: bump it when
+/// indexing captures something new, so indexes written before are not read as complete.
+pub const INDEX_FORMAT: &str = "v2";
+
 /// The most of an executable file's start that is kept (for its shebang line).
 pub const FIRST_LINE_MAX: usize = 256;
 
@@ -646,7 +650,7 @@ fn walk_entries<R: Read>(
         let mut first_line = None;
         if size > 0
             && (executable
-                || (kind == LayerEntryKind::File && crate::exec::is_loader_config(&path)))
+                || (kind == LayerEntryKind::File && crate::exec::is_captured_config(&path)))
         {
             let mut start = [0u8; FIRST_LINE_MAX];
             let n = read_full(&mut entry, &mut start)

@@ -24,6 +24,7 @@ pub mod reference;
 pub mod registry;
 pub mod safe_text;
 pub mod source;
+pub mod user_db;
 
 pub use digest::Digest;
 pub use error::Error;

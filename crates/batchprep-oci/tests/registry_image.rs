@@ -50,11 +50,13 @@ fn registry_image_opens_with_its_files_and_caches_layer_indexes() {
         .expect("/app/run.sh in the merged view");
     assert!(run_sh.is_executable_file(), "{run_sh:?}");
 
-    // The layer's index is cached under layers/sha256/<hex>.json, keyed by its digest ...
+    // The layer's index is cached under layers/v2/sha256/<hex>.json, keyed by its digest ...
     let digest = &image.layers[0].digest;
     let file = cache
         .path()
-        .join("layers/sha256")
+        .join("layers")
+        .join(batchprep_oci::layer::INDEX_FORMAT)
+        .join("sha256")
         .join(format!("{}.json", digest.strip_prefix("sha256:").unwrap()));
     let mut index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();

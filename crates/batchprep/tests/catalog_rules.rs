@@ -294,3 +294,31 @@ fn batch_path_not_mounted_points_at_the_list_and_the_command_line() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn user_not_in_image_points_at_the_run_options() {
+    // testdata/images/hello has an /etc/passwd with root only, and no /etc/group.
+    let pool = "testdata/rules/batch-path-not-mounted/pool-no-temp-disk.json";
+    let local = "--local=ubuntu:24.04=oci:testdata/images/hello:1.0";
+    let fail = "testdata/rules/user-not-in-image/fail.json";
+    let out = check(&[pool, local, "--task", fail]);
+    assert_eq!(
+        places(&out, "user-not-in-image"),
+        [
+            format!("{fail}:15:30 /1/containerSettings/containerRunOptions"),
+            format!("{fail}:7:30 /0/containerSettings/containerRunOptions"),
+        ]
+    );
+    assert_eq!(
+        messages(&out, "user-not-in-image"),
+        [
+            "`--user root:staff` in the run options does not resolve in the image: Moby fails the container as it starts it (\"unable to find group staff: no matching entries in group file\")",
+            "`--user app` in the run options does not resolve in the image: Moby fails the container as it starts it (\"unable to find user app: no matching entries in passwd file\")",
+        ]
+    );
+    let pass = "testdata/rules/user-not-in-image/pass.json";
+    assert_eq!(
+        places(&check(&[pool, local, "--task", pass]), "user-not-in-image"),
+        Vec::<String>::new()
+    );
+}

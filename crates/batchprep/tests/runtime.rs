@@ -682,6 +682,38 @@ fn batch_path_not_mounted() {
     );
 }
 
+/// A `--user` in the run options replaces Batch's numeric task user, and Moby resolves a name in the
+/// image's own `/etc/passwd` and `/etc/group` as it starts the container: a name the image lacks
+/// fails before anything runs. The BusyBox base has no `/etc/passwd`, so there even `root` fails,
+/// and numbers need no entry.
+#[test]
+fn user_not_in_image() {
+    let users = image("user-in-image")
+        .file(
+            "/etc/passwd",
+            0o644,
+            b"root:x:0:0::/root:/bin/sh\napp:x:1234:1234::/app:/bin/sh\n",
+        )
+        .file("/etc/group", 0o644, b"root:x:0:\napp:x:1234:\n")
+        .build();
+    pair(
+        "user-not-in-image",
+        (&users, task("/app/run.sh").options("--user db")),
+        (&users, task("/app/run.sh").options("--user app")),
+    );
+    pair(
+        "user-not-in-image",
+        (&users, task("/app/run.sh").options("--user app:wheel")),
+        (&users, task("/app/run.sh").options("--user app:app")),
+    );
+    let bare = image("user-no-passwd").build();
+    pair(
+        "user-not-in-image",
+        (&bare, task("/app/run.sh").options("--user root")),
+        (&bare, task("/app/run.sh").options("--user 0")),
+    );
+}
+
 /// A pool admin runs as root whatever the image USER says: a root-only script runs for the admin
 /// task of an image whose USER is `1000`, and not for the non-admin task.
 #[test]

@@ -578,6 +578,7 @@ fn cache_path(access: &RegistryAccess, digest: &str) -> Option<PathBuf> {
             .cache_dir
             .as_ref()?
             .join("layers")
+            .join(crate::layer::INDEX_FORMAT)
             .join(alg)
             .join(format!("{hex}.json")),
     )

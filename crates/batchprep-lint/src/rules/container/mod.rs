@@ -7,7 +7,7 @@ use batchprep_batch::task::{
 };
 use batchprep_oci::{
     Entry, EntryKind, Image, ImageConfig, Layer, MergedFs, Platform, Resolved, exec::ElfFacts,
-    fs::normalise,
+    fs::normalise, user_db::UserLookup,
 };
 
 use crate::{
@@ -39,6 +39,7 @@ pub mod shebang_interpreter_missing;
 pub mod shell_form_entrypoint;
 pub mod unexpanded_variable;
 pub mod unknown_run_option;
+pub mod user_not_in_image;
 pub mod workdir_not_a_directory;
 pub mod workdir_relative_argument;
 
@@ -186,6 +187,11 @@ pub const RULES: &[ContainerRule] = &[
         check: batch_path_not_mounted::check,
         linux_only: true,
     },
+    ContainerRule {
+        rule: user_not_in_image::RULE,
+        check: user_not_in_image::check,
+        linux_only: true,
+    },
 ];
 
 /// Everything the container rules read.
@@ -204,8 +210,10 @@ pub struct ContainerFacts<'a> {
     pub node: &'a Platform,
     /// The task.
     pub task: &'a TaskContainer,
-    /// The container Batch creates.
+    /// The container Batch creates (a `--user` with the ids the image gives it).
     pub run: EffectiveContainer,
+    /// What Moby makes of the container's user with the image's `/etc/passwd` and `/etc/group`.
+    pub user_lookup: UserLookup,
     /// Whether the image was read. Without it only the rules that need just the task run, and
     /// `config`, `platform`, `layers` and `fs` are empty.
     pub image_read: bool,
@@ -237,15 +245,38 @@ pub fn subject(image_source: &str, task: &TaskContainer) -> String {
 impl<'a> ContainerFacts<'a> {
     /// The facts of `task` running `image` on nodes of platform `node`.
     pub fn new(image: &'a Image, task: &'a TaskContainer, node: &'a Platform) -> Self {
+        Self::of_parts(
+            &image.config,
+            &image.platform,
+            &image.layers,
+            &image.fs,
+            task,
+            node,
+        )
+    }
+
+    /// The facts of `task` running an image given by its parts.
+    pub fn of_parts(
+        config: &'a ImageConfig,
+        platform: &'a Platform,
+        layers: &'a [Layer],
+        fs: &'a MergedFs,
+        task: &'a TaskContainer,
+        node: &'a Platform,
+    ) -> Self {
+        let mut run = task.resolve(&image_defaults(config));
+        let user_lookup = batchprep_oci::user_db::resolve(fs, &run.user.spec);
+        run.user = run.user.resolved_in_image(&user_lookup);
         ContainerFacts {
             subject: subject(&task.image, task),
-            config: &image.config,
-            platform: &image.platform,
-            layers: &image.layers,
-            fs: &image.fs,
+            config,
+            platform,
+            layers,
+            fs,
             node,
             task,
-            run: task.resolve(&image_defaults(&image.config)),
+            run,
+            user_lookup,
             image_read: true,
             accepted_run_options: &[],
         }
@@ -274,6 +305,7 @@ impl<'a> ContainerFacts<'a> {
             node,
             task,
             run: task.resolve(&ImageDefaults::default()),
+            user_lookup: UserLookup::Unknown,
             image_read: false,
             accepted_run_options: &[],
         }

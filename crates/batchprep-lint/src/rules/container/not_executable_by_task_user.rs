@@ -31,7 +31,12 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let gid = f.run.user.gid;
+    let groups = &f.run.user.groups;
     let who = match gid {
+        Some(g) if !groups.is_empty() => {
+            let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+            format!("uid {uid} (gid {g}, groups {})", list.join(", "))
+        }
         Some(g) => format!("uid {uid} (gid {g})"),
         None => format!("uid {uid}"),
     };
@@ -46,7 +51,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     // Which permission class applies: others only, when the uid is not known in advance.
     let permits = |e: &Entry, bit: u32| {
         if f.run.user.uid_known {
-            allows(e, uid, gid, bit)
+            allows(e, uid, gid, &f.run.user.groups, bit)
         } else {
             e.mode & bit != 0
         }
@@ -111,11 +116,16 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether `uid`/`gid` has permission `bit` (`READ` or `EXEC`) on `entry` (not root).
-fn allows(entry: &Entry, uid: u32, gid: Option<u32>, bit: u32) -> bool {
+/// Whether `uid`, with primary group `gid` and supplementary `groups`, has permission `bit`
+/// (`READ` or `EXEC`) on `entry` (not root).
+fn allows(entry: &Entry, uid: u32, gid: Option<u32>, groups: &[u32], bit: u32) -> bool {
     let class = if u64::from(uid) == entry.uid {
         6
-    } else if gid.is_some_and(|g| u64::from(g) == entry.gid) {
+    } else if gid
+        .into_iter()
+        .chain(groups.iter().copied())
+        .any(|g| u64::from(g) == entry.gid)
+    {
         3
     } else {
         0

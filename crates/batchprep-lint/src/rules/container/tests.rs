@@ -71,18 +71,15 @@ impl Case {
     /// `name: message` and `fix` of every finding.
     fn lint(&self) -> Vec<String> {
         let node = Platform::default();
-        let facts = ContainerFacts {
-            subject: "image oci:app:1".into(),
-            config: &self.config,
-            platform: &self.platform,
-            layers: &[],
-            fs: &self.fs,
-            node: &node,
-            task: &self.task,
-            run: self.task.resolve(&super::image_defaults(&self.config)),
-            image_read: true,
-            accepted_run_options: &self.accepted,
-        };
+        let facts = ContainerFacts::of_parts(
+            &self.config,
+            &self.platform,
+            &[],
+            &self.fs,
+            &self.task,
+            &node,
+        )
+        .accepting(&self.accepted);
         lint_container(&facts)
             .into_iter()
             .map(|f| {
@@ -990,5 +987,103 @@ fn batch_path_not_mounted_follows_the_bind_mount_list() {
             ""
         )
         .is_empty()
+    );
+}
+
+#[test]
+fn user_not_in_image_names_the_user_moby_cannot_find() {
+    let passwd = |fs: MergedFsBuilder| {
+        fs.dir("/etc", 0o755)
+            .file(
+                "/etc/passwd",
+                0o644,
+                0,
+                0,
+                b"root:x:0:0::/root:/bin/sh\napp:x:1234:1300::/app:/bin/sh\n",
+            )
+            .file("/etc/group", 0o644, 0, 0, b"root:x:0:\nstaff:x:50:app\n")
+    };
+    assert_eq!(
+        case(passwd(base()), &["/app/run.sh"], &[], "", "--user db").lint(),
+        [
+            "user-not-in-image: `--user db` in the run options does not resolve in the image: Moby fails the container as it starts it (\"unable to find user db: no matching entries in passwd file\") | fix: add the user to the image's `/etc/passwd` (and the group to `/etc/group`), give `--user` as numbers (`uid:gid`), or remove `--user` so Batch's task user runs it"
+        ]
+    );
+    assert_eq!(
+        case(base(), &["/app/run.sh"], &[], "", "--user root").lint(),
+        [
+            "user-not-in-image: `--user root` in the run options does not resolve in the image (the image has no `/etc/passwd`, so every name fails, `root` included): Moby fails the container as it starts it (\"unable to find user root: no matching entries in passwd file\") | fix: add the user to the image's `/etc/passwd` (and the group to `/etc/group`), give `--user` as numbers (`uid:gid`), or remove `--user` so Batch's task user runs it"
+        ]
+    );
+    assert_eq!(
+        case(
+            passwd(base()),
+            &["/app/run.sh"],
+            &[],
+            "",
+            "--user app:wheel"
+        )
+        .lint(),
+        [
+            "user-not-in-image: `--user app:wheel` in the run options does not resolve in the image: Moby fails the container as it starts it (\"unable to find group wheel: no matching entries in group file\") | fix: add the user to the image's `/etc/passwd` (and the group to `/etc/group`), give `--user` as numbers (`uid:gid`), or remove `--user` so Batch's task user runs it"
+        ]
+    );
+    // The twins: a name the image has, numbers, and Batch's own numeric user on an image without
+    // a user database.
+    for opts in [
+        "--user app",
+        "--user app:staff",
+        "--user 0",
+        "--user 4242:4242",
+        "",
+    ] {
+        assert!(
+            case(passwd(base()), &["/app/run.sh"], &[], "", opts)
+                .lint()
+                .is_empty(),
+            "{opts}"
+        );
+    }
+    assert!(
+        case(base(), &["/app/run.sh"], &[], "", "")
+            .lint()
+            .is_empty()
+    );
+    assert!(
+        case(base(), &["/app/run.sh"], &[], "", "")
+            .admin()
+            .lint()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_named_user_gets_the_ids_and_groups_of_its_entry() {
+    let fs = base()
+        .dir("/etc", 0o755)
+        .file(
+            "/etc/passwd",
+            0o644,
+            0,
+            0,
+            b"app:x:1234:1300::/app:/bin/sh\n",
+        )
+        .file("/etc/group", 0o644, 0, 0, b"tools:x:77:app\n")
+        .file("/app/owned.sh", 0o700, 1234, 0, b"#!/bin/sh\n")
+        .file("/app/group.sh", 0o750, 0, 77, b"#!/bin/sh\n")
+        .file("/app/other.sh", 0o750, 0, 78, b"#!/bin/sh\n");
+    for ok in ["/app/owned.sh", "/app/group.sh"] {
+        assert!(
+            case(fs.clone(), &[ok], &[], "", "--user app")
+                .lint()
+                .is_empty(),
+            "{ok}"
+        );
+    }
+    assert_eq!(
+        case(fs, &["/app/other.sh"], &[], "", "--user app").lint(),
+        [
+            "not-executable-by-task-user: the task runs as uid 1234 (gid 1300, groups 77) (`--user app`); `/app/other.sh` (mode 0750, owner 0:78) is not executable by that user | fix: `chmod 755 /app/other.sh` in the image, or run the task as pool-scope admin (`userIdentity.autoUser: {scope: pool, elevationLevel: admin}`)"
+        ]
     );
 }
