@@ -78,6 +78,37 @@ pub struct ContainerRegistry {
     pub pointer: String,
 }
 
+impl ContainerRegistry {
+    /// The registry server as a reference names it (`docker.io` when the entry has none).
+    pub fn normalised_server(&self) -> String {
+        crate::spec::normalise_server(
+            self.server
+                .as_ref()
+                .map_or("docker.io", |s| s.value.as_str()),
+        )
+    }
+
+    /// The username and password the nodes log in with, when both are written in the file as values
+    /// batchprep can use; `None` for a managed identity or a template parameter.
+    pub fn usable_login(&self) -> Option<(&Field<String>, &Secret)> {
+        match (&self.username, &self.password) {
+            (Some(user), Some(password))
+                if !is_template_expression(password.expose())
+                    && !is_template_expression(&user.value) =>
+            {
+                Some((user, password))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `[parameters('x')]` and friends: an ARM value the template fills in at deployment (`[[` escapes a
+/// literal `[`).
+pub fn is_template_expression(s: &str) -> bool {
+    s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[")
+}
+
 /// `containerConfiguration`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerConfiguration {

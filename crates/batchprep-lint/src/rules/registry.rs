@@ -85,6 +85,32 @@ pub struct PoolPulls {
     pub quota_override: Option<u64>,
 }
 
+impl PoolPulls {
+    /// What `pool` pulls: its fixed node count unless `nodes` says, and its egress addresses unless
+    /// `egress_addresses` says. Without public addresses every node pulls through one NAT; with
+    /// Batch-managed public IPs Batch gives one address per 100 nodes.
+    pub fn of_pool(
+        pool: &batchprep_batch::pool::PoolDefinition,
+        nodes: Option<u64>,
+        egress_addresses: Option<u64>,
+        quota_override: Option<u64>,
+    ) -> PoolPulls {
+        let nodes = nodes.or(pool.fixed_node_count()).unwrap_or(1).max(1);
+        let egress = egress_addresses.unwrap_or_else(|| {
+            match pool.public_ip_provision.as_ref().map(|p| p.value.as_str()) {
+                Some("nopublicipaddresses") => 1,
+                _ => nodes.div_ceil(100),
+            }
+        });
+        PoolPulls {
+            nodes,
+            egress_addresses: egress.max(1),
+            architectures: 1,
+            quota_override,
+        }
+    }
+}
+
 impl Default for PoolPulls {
     fn default() -> Self {
         PoolPulls {

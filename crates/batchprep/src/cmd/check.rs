@@ -17,16 +17,18 @@ use crate::fix_args::FixArgs;
 use anyhow::{Context, bail};
 use batchprep_batch::{
     catalog::Date,
-    pool::{PoolDefinition, parse_pools},
+    pool::{PoolDefinition, is_template_expression, parse_pools},
     pool_source::{ShipyardTarget, SourceIndex, read_pool_file, read_pool_path},
-    spec::normalise_server,
     start_task::StartTask,
     task::{ContainerWorkingDirectory, FoundTask, TaskContainer, TaskIdentity},
     task_file::read_task_file,
 };
 use batchprep_lint::{
     Finding, Location,
+    rules::artifact::not_a_container_image,
     rules::container::{ContainerFacts, lint_container},
+    rules::coverage::{image_not_inspected, registry_check_skipped},
+    rules::pool::template_value_unknown,
     rules::pool::{PoolFacts, PoolTask, RegistryFacts},
     rules::registry::{self as registry_rules, PoolPulls},
 };
@@ -217,13 +219,9 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         let images = distinct_images(pool, &tasks);
         if args.offline {
             if !images.is_empty() {
-                findings.push(Finding::new(
-                    batchprep_lint::rules::coverage::registry_check_skipped::RULE,
-                    format!("pool {}", pool.display_id()),
-                    format!(
-                        "--offline: pull access of {} image(s) and the Docker Hub rate-limit risk were not checked",
-                        images.len()
-                    ),
+                findings.push(registry_check_skipped::offline(
+                    &pool.display_id(),
+                    images.len(),
                 ));
             }
             checks.insert("registry".into(), json!("skipped (offline)"));
@@ -302,15 +300,17 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     checks.insert("pool".into(), json!("checked"));
 
     for t in &tasks {
-        if let Some(image) = t.pool_task.image.as_deref().filter(|i| is_expression(i)) {
-            findings.push(
-                Finding::new(
-                    batchprep_lint::rules::pool::template_value_unknown::RULE,
-                    format!("task {}", t.pool_task.id),
-                    format!("`{image}` is not known before deployment; the container rules that need the image did not run for this task"),
-                )
-                .at(t.pool_task.location.clone()),
-            );
+        if let Some(image) = t
+            .pool_task
+            .image
+            .as_deref()
+            .filter(|i| is_template_expression(i))
+        {
+            findings.push(template_value_unknown::task_image(
+                &t.pool_task.id,
+                image,
+                t.pool_task.location.clone(),
+            ));
             // The rules that read only the task still run.
             if let Some(container) = &t.container {
                 let facts = ContainerFacts::without_image(container, &node)
@@ -381,13 +381,12 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
             Some(Err(batchprep_oci::Error::NotAContainerImage {
                 media_type, kind, ..
             })) => {
-                let finding = Finding::new(
-                    batchprep_lint::rules::artifact::not_a_container_image::RULE,
-                    batchprep_lint::rules::container::subject(&task.image, task),
-                    format!("`{}` is not a container image: its manifest's config media type is `{media_type}`, {kind}: Batch runs only container images", reference.familiar()),
-                )
-                .about(batchprep_lint::rules::TaskField::ImageName)
-                .with_fix("name the container image built for the task; run the artifact from inside one (`singularity run`, `helm`, `oras pull`)");
+                let finding = not_a_container_image::finding(
+                    &batchprep_lint::rules::container::subject(&task.image, task),
+                    &reference.familiar(),
+                    media_type,
+                    kind,
+                );
                 findings.push(match place {
                     Some(place) => finding.in_task(&place.pointer, |p| place.file.locate(p)),
                     None => finding,
@@ -401,22 +400,14 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
                         format!("image {}", reference.familiar()),
                         format!("could not read the image: {e}"),
                     ));
-                    findings.push(Finding::new(
-                        batchprep_lint::rules::coverage::image_not_inspected::RULE,
-                        format!("image {}", reference.familiar()),
-                        format!("could not read the image: {e}; the container rules that need the image did not run on it"),
-                    ));
+                    findings.push(image_not_inspected::unreadable(&reference.familiar(), e));
                 }
                 None
             }
             None if args.offline && !local.contains_key(&key) => {
                 if !reported.contains(&key) {
                     reported.push(key.clone());
-                    findings.push(Finding::new(
-                        batchprep_lint::rules::coverage::image_not_inspected::RULE,
-                        format!("image {}", reference.familiar()),
-                        "--offline and no --local image given for it: the container rules that need the image did not run on it",
-                    ).with_fix(format!("pass --local {}=oci:DIR:TAG to lint the image you built", reference.familiar())));
+                    findings.push(image_not_inspected::offline(&reference.familiar()));
                 }
                 None
             }
@@ -631,11 +622,6 @@ fn distinct_images(pool: &PoolDefinition, tasks: &[Task]) -> Vec<Reference> {
 
 type Pair = (Reference, TaskContainer, Option<TaskPlace>);
 
-/// `[parameters('x')]` and friends: values a template fills in at deployment.
-fn is_expression(s: &str) -> bool {
-    s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[")
-}
-
 /// The platform the pools' nodes run, when `--node-platform` does not say: the one architecture
 /// their VM sizes (or node images) have; linux/amd64 when none is known or they differ (tasks are not
 /// tied to one pool of a multi-pool file).
@@ -688,7 +674,7 @@ fn container_pairs(pools: &[PoolDefinition], tasks: &[Task]) -> anyhow::Result<V
             continue;
         };
         // A template expression is reported by the caller as unknown, not as a bad reference.
-        if is_expression(&container.image) {
+        if is_template_expression(&container.image) {
             continue;
         }
         let reference = Reference::parse(&container.image)
@@ -763,16 +749,13 @@ fn probe_pool(
     let mut own: BTreeMap<String, Credential> = BTreeMap::new();
     let mut stand_in: Vec<String> = Vec::new();
     for r in pool.container.iter().flat_map(|c| &c.registries) {
-        let server = normalise_server(r.server.as_ref().map_or("docker.io", |s| s.value.as_str()));
-        match (&r.username, &r.password) {
-            (Some(user), Some(password))
-                if !is_expression(password.expose()) && !is_expression(&user.value) =>
-            {
+        match r.usable_login() {
+            Some((user, password)) => {
                 let mut credential = Credential::from_flags(user.value.clone(), password.clone());
                 credential.source = CredentialSource::PoolDefinition(pool_path.to_path_buf());
-                own.insert(server, credential);
+                own.insert(r.normalised_server(), credential);
             }
-            _ => stand_in.push(server),
+            None => stand_in.push(r.normalised_server()),
         }
     }
     let mut auth = BTreeMap::new();
@@ -796,10 +779,9 @@ fn probe_pool(
                 registry.clone(),
                 "local credentials standing in for the pool's",
             );
-            notes.push(Finding::new(
-                batchprep_lint::rules::coverage::registry_check_skipped::RULE,
-                format!("pool {}", pool.display_id()),
-                format!("the pool pulls from `{registry}` with credentials batchprep cannot use (a managed identity or a template parameter); the probe used your local credentials instead, so it shows that the images exist, not that the pool may pull them"),
+            notes.push(registry_check_skipped::stand_in_credentials(
+                &pool.display_id(),
+                &registry,
             ));
             args.registry.credentials()?
         } else {
@@ -813,20 +795,7 @@ fn probe_pool(
             options.clone(),
         )?);
     }
-    let nodes = args.nodes.or(pool.fixed_node_count()).unwrap_or(1).max(1);
-    // Behind one NAT every node shares one address; BatchManaged public IPs give one per 100 nodes.
-    let egress = args.egress_ips.unwrap_or_else(|| {
-        match pool.public_ip_provision.as_ref().map(|p| p.value.as_str()) {
-            Some("nopublicipaddresses") => 1,
-            _ => nodes.div_ceil(100),
-        }
-    });
-    let pulls = PoolPulls {
-        nodes,
-        egress_addresses: egress.max(1),
-        architectures: 1,
-        quota_override: args.hub_limit,
-    };
+    let pulls = PoolPulls::of_pool(pool, args.nodes, args.egress_ips, args.hub_limit);
     Ok(ProbedPool {
         results,
         stores,

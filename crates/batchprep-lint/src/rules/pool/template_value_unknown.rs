@@ -26,3 +26,16 @@ pub(super) fn check(f: &PoolFacts<'_>, out: &mut Vec<Finding>) {
         );
     }
 }
+
+/// A task's `imageName` that is a template expression: the container rules that need the image
+/// cannot run for `task`, whose image field is at `location`.
+pub fn task_image(task: &str, image: &str, location: crate::Location) -> Finding {
+    Finding::new(
+        RULE,
+        format!("task {task}"),
+        format!(
+            "`{image}` is not known before deployment; the container rules that need the image did not run for this task"
+        ),
+    )
+    .at(location)
+}
