@@ -1226,6 +1226,8 @@ mod yaml {
                 Some((inner.to_owned(), Some(q)))
             }
             c if "[]{}&*!|>%@`".contains(c) => None,
+            // `- key: value` is a mapping, not a string.
+            _ if s.contains(": ") || s.ends_with(':') => None,
             _ => Some((s.to_owned(), None)),
         }
     }
@@ -1311,7 +1313,7 @@ mod yaml {
         let mut item_start = 1;
         let mut last_end = None;
         let mut q: Option<char> = None;
-        let close = loop {
+        loop {
             let Some(c) = line[i..].chars().next() else {
                 return Err("a flow list over several lines".into());
             };
@@ -1334,13 +1336,13 @@ mod yaml {
                     }
                     item_start = i + 1;
                     if c == ']' {
-                        break i;
+                        break;
                     }
                 }
                 _ => {}
             }
             i += c.len_utf8();
-        };
+        }
         let layout = match last_end {
             None => ListLayout::EmptyInline { at: open + 1 },
             Some(end) => ListLayout::Inline {
@@ -1348,7 +1350,6 @@ mod yaml {
                 trailing_comma: false,
             },
         };
-        let _ = close;
         Ok(Found::List(List {
             items,
             quote,

@@ -1,6 +1,6 @@
 //! Fixes in Terraform, Bicep and Batch Shipyard YAML: the readers of those files record where each
 //! value is written (line and column), and a string value there is replaced in place, in the
-//! quoting the file already uses. Inserts go the same way ([`crate::insert`]): an element appended
+//! quoting the file already uses. Inserts go the same way (module `insert`): an element appended
 //! to a list literal, a member added to a block or object, as text in the layout of the elements or
 //! members already there. A member is added only where the language has a mechanical spelling of
 //! it (Terraform's `type`, `container_image_names` and `node_agent_sku_id`; any member in Bicep,
@@ -38,7 +38,7 @@ impl Syntax {
 
 /// Whether [`apply_at`] can make `change` in a file of `syntax` at all: string values anywhere; an
 /// element appended to a list, and a member added where the language has a spelling for it (see
-/// [`crate::insert`]). Whether it applies at the place the edit is for, only applying it tells.
+/// module `insert`). Whether it applies at the place the edit is for, only applying it tells.
 pub fn supports(syntax: Syntax, change: &Change) -> bool {
     match change {
         Change::ReplaceString { .. } | Change::RunOptions { .. } => true,
@@ -133,7 +133,7 @@ pub fn apply_at(
         }
     }
     // Last to first; an insertion at the end of a replaced literal goes first, so both land.
-    regions.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    regions.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
     let mut text = text.to_owned();
     let mut limit = text.len();
     for (start, end, written) in regions {
