@@ -1703,6 +1703,59 @@ mod tests {
         );
     }
 
+    /// Every line of the fixtures, cut short at every few lines, as a place for every insert: an
+    /// outcome each time, never a panic, and nothing changed when it is refused.
+    #[test]
+    fn every_place_of_cut_fixtures_is_an_outcome_not_a_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let changes = [
+            append("c"),
+            member("type", "dockerCompatible".into()),
+            member(
+                "startTask",
+                serde_json::json!({"commandLine": "x", "n": [1]}),
+            ),
+        ];
+        for (file, syntax) in [
+            ("fix/inserts/terraform/main.tf", Syntax::Hcl),
+            ("pool-sources/terraform/main.tf", Syntax::Hcl),
+            ("fix/inserts/bicep/pools.bicep", Syntax::Bicep),
+            ("pool-sources/bicep/pools.bicep", Syntax::Bicep),
+            ("fix/inserts/shipyard/config.yaml", Syntax::Yaml),
+            ("pool-sources/shipyard/config.yaml", Syntax::Yaml),
+        ] {
+            let full = std::fs::read_to_string(root.join(file)).unwrap();
+            let ends: Vec<usize> = full
+                .match_indices('\n')
+                .map(|(i, _)| i)
+                .step_by(4)
+                .collect();
+            for cut in ends.into_iter().chain([full.len()]) {
+                let text = &full[..cut];
+                for (n, line) in text.lines().enumerate() {
+                    let indent = line.len() - line.trim_start().len();
+                    // The name written there, as the pointer's last two tokens: the checks of
+                    // the place pass, so the writing is exercised too.
+                    let key: String = line
+                        .trim_start()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let pointer = format!("/x/{key}/{key}");
+                    for column in [1, indent as u32 + 1] {
+                        for change in &changes {
+                            let at = (n as u32 + 1, column, pointer.as_str(), change);
+                            let (after, out) = apply_at(text, syntax, &[at]);
+                            if out[0].is_err() {
+                                assert_eq!(after, text);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn hostile_input_is_an_error_not_a_panic() {
         for (text, syntax) in [
