@@ -15,7 +15,8 @@ use batchprep_lint::{
 #[derive(Debug, Default, clap::Args)]
 #[command(next_help_heading = "Fixing")]
 pub struct FixArgs {
-    /// Apply the safe fixes to the pool and task files in place (JSON, ARM templates, task JSON).
+    /// Apply the safe fixes to the pool and task files in place (JSON, ARM templates, Terraform,
+    /// Bicep, Shipyard YAML).
     #[arg(long)]
     pub fix: bool,
     /// With --fix or --diff: also the fixes that change behaviour.
