@@ -805,9 +805,11 @@ mod hcl {
                 }
                 let key_end = attr.key.span().map_or(s_span.start, |k| k.end);
                 let line_start = text[..s_span.start].rfind('\n').map_or(0, |i| i + 1);
+                // `terraform fmt` aligns the `=` of adjacent one-line attributes; a value over
+                // several lines ends the run, and the new line then starts its own.
                 let align = text[key_end..]
                     .find('=')
-                    .filter(|i| !text[key_end..key_end + i].contains('\n'))
+                    .filter(|_| same_line(text, s_span.start, s_span.end))
                     .map(|i| text[line_start..key_end + i].chars().count());
                 ObjectLayout::Lines {
                     at: end + 1,

@@ -772,8 +772,9 @@ fn fix_twice(dir: &Path, args: &[&str], first: &str) {
 }
 
 /// Terraform: the task's image is appended to each prefetch list in the list's own layout (one
-/// element a line, with its trailing comma; one line), the container type goes next to the other
-/// attributes of `container_configuration` aligned on `=`, and the node agent into the resource.
+/// element a line, with its trailing comma; one line), the container type goes after the other
+/// attributes of `container_configuration` (after a list over several lines, not aligned on `=`,
+/// as `terraform fmt` has it), and the node agent into the resource, aligned on `=`.
 /// The pool whose list is `var.images` is left alone: its finding remains, and is not `fixable`;
 /// nor is the start task, which has no single spelling in the provider's blocks.
 #[test]
@@ -812,7 +813,7 @@ fn terraform_gets_elements_and_members_inserted_in_its_own_layout() {
        "python:3.12-slim", # the base image
 +      "ghcr.io/acme/render:2",
      ]
-+    type                  = "dockerCompatible"
++    type = "dockerCompatible"
    }
  }
  
