@@ -203,6 +203,14 @@ fn is_named(syntax: Syntax, place: &Place, expected: Option<&str>) -> bool {
     }
 }
 
+/// Whether two member names are the same member (ARM's, so Bicep's, are case-insensitive).
+fn same(syntax: Syntax, a: &str, b: &str) -> bool {
+    match syntax {
+        Syntax::Bicep => a.eq_ignore_ascii_case(b),
+        Syntax::Hcl | Syntax::Yaml => a == b,
+    }
+}
+
 impl Inserts {
     /// Adds one insert at byte offset `at` (where the reader recorded `pointer`).
     pub(crate) fn add(
@@ -234,7 +242,7 @@ impl Inserts {
                         &place,
                         last.as_deref().ok_or("the edit names no list")?,
                     )?;
-                    match object.members.iter().find(|(n, _)| *n == name) {
+                    match object.members.iter().find(|(n, _)| same(syntax, n, &name)) {
                         Some((_, Ok(list))) => self.append(syntax, list.clone(), value),
                         Some((_, Err(why))) => Err(why.clone()),
                         None => {
@@ -264,7 +272,7 @@ impl Inserts {
                     return Err("the object is not where the reader recorded it".into());
                 }
                 let name = spelling(syntax, &place, name)?;
-                if object.members.iter().any(|(n, _)| *n == name) {
+                if object.members.iter().any(|(n, _)| same(syntax, n, &name)) {
                     return Err(format!("`{name}` is already there"));
                 }
                 // Written now, so a value the language cannot hold is refused before anything is.
@@ -1565,6 +1573,13 @@ mod tests {
             after,
             "var cc = {\n  type: 'x'\n  containerImageNames: [\n    'a'\n  ]\n}\n"
         );
+        // ARM names are case-insensitive: the agent written as the data plane spells it is there.
+        let (_, out) = apply_at(
+            "var vm = {\n  nodeAgentSKUId: 'x'\n}\n",
+            Syntax::Bicep,
+            &[(1, 10, "/var/vm", &member("nodeAgentSKUId", "y".into()))],
+        );
+        assert_eq!(out, vec![Err("`nodeAgentSkuId` is already there".into())]);
     }
 
     #[test]
