@@ -7,6 +7,7 @@
 //! jsonc-parser's CST does the editing (it is made for exactly this, and keeps trivia); what it
 //! does not do is address a node by RFC 6901 pointer, which is written here.
 
+mod insert;
 pub mod literal;
 
 use batchprep_batch::task::RunOptions;
@@ -52,6 +53,35 @@ impl std::error::Error for NotJson {}
 pub fn apply(text: &str, edits: &[(&str, &Edit)]) -> Result<FileFix, NotJson> {
     let root =
         CstRootNode::parse(text, &ParseOptions::default()).map_err(|e| NotJson(e.to_string()))?;
+    // The CST puts an object a member is added to on lines of its own; in a file of one line
+    // (minified) that would rewrite the whole file, so members are added there as text instead.
+    if !text.trim_end().contains('\n') {
+        let mut now = text.to_owned();
+        let outcomes = edits
+            .iter()
+            .map(
+                |(pointer, edit)| match one_line_member(&now, pointer, &edit.change) {
+                    Some(Ok(after)) => {
+                        now = after;
+                        Ok(())
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => {
+                        let root = CstRootNode::parse(&now, &ParseOptions::default())
+                            .map_err(|e| e.to_string())?;
+                        let outcome = apply_one(&root, pointer, &edit.change);
+                        now = root.to_string();
+                        outcome
+                    }
+                },
+            )
+            .collect();
+        return Ok(FileFix {
+            before: text.to_owned(),
+            after: now,
+            outcomes,
+        });
+    }
     let outcomes = edits
         .iter()
         .map(|(pointer, edit)| apply_one(&root, pointer, &edit.change))
@@ -61,6 +91,78 @@ pub fn apply(text: &str, edits: &[(&str, &Edit)]) -> Result<FileFix, NotJson> {
         after: root.to_string(),
         outcomes,
     })
+}
+
+/// For an edit that adds a member to an object: `text` with the member written before the
+/// object's `}`, in the separators the object already uses (`,"a":1` or `, "a": 1`). `None` for
+/// any other edit, left to the CST.
+fn one_line_member(text: &str, pointer: &str, change: &Change) -> Option<Result<String, String>> {
+    use jsonc_parser::{CollectOptions, ast::Value as Ast};
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default())
+            .ok()?;
+    let root = parsed.value.as_ref()?;
+    let find = |pointer: &str| -> Option<&Ast<'_>> {
+        let mut node = root;
+        if pointer.is_empty() {
+            return Some(node);
+        }
+        for token in pointer.strip_prefix('/')?.split('/') {
+            let token = unescape(token);
+            node = match node {
+                Ast::Object(o) => {
+                    &o.properties
+                        .iter()
+                        .find(|p| p.name.as_str() == token)?
+                        .value
+                }
+                Ast::Array(a) => a.elements.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    };
+    let (object, name, value) = match change {
+        Change::InsertMember { name, value } => (find(pointer)?, name.clone(), value.clone()),
+        Change::RunOptions { remove, append } if find(pointer).is_none() => {
+            let (parent, name) = split_last(pointer)?;
+            let to = match run_options_after("", remove, append) {
+                Ok(to) => to,
+                Err(e) => return Some(Err(e)),
+            };
+            (find(parent)?, name, serde_json::Value::from(to))
+        }
+        Change::AppendToArray { value } if find(pointer).is_none() => {
+            let (parent, name) = split_last(pointer)?;
+            (find(parent)?, name, serde_json::json!([value]))
+        }
+        _ => return None,
+    };
+    let Ast::Object(object) = object else {
+        return None;
+    };
+    if object.properties.iter().any(|p| p.name.as_str() == name) {
+        return Some(Err(format!("`{name}` is already there")));
+    }
+    // The object's own separators; the file's, when it has too few members to tell.
+    let object_text = &text[object.range.start..object.range.end];
+    let written = if object.properties.len() > 1 {
+        object_text
+    } else {
+        text
+    };
+    let colon = if written.contains("\": ") { ": " } else { ":" };
+    let member = format!("{}{colon}{}", quoted(&name), value);
+    let (at, inserted) = match object.properties.last() {
+        Some(last) => {
+            let comma = if written.contains(", ") { ", " } else { "," };
+            (last.range.end, format!("{comma}{member}"))
+        }
+        None => (object.range.start + 1, member),
+    };
+    let mut after = text.to_owned();
+    after.insert_str(at, &inserted);
+    Some(Ok(after))
 }
 
 /// A unified diff of the fix, with `name` as both file names (`a/` and `b/` as git writes them).
@@ -389,6 +491,71 @@ mod tests {
             "--- a/pool.json\n+++ b/pool.json\n@@ -1 +1 @@\n-{\"a/b\":[{\"o\":\"--rm -v /d:/d\"}]}\n\\ No newline at end of file\n+{\"a/b\":[{\"o\":\"-v /d:/d\"}]}\n\\ No newline at end of file\n"
         );
         assert!(apply("not json", &[]).is_err());
+    }
+
+    #[test]
+    fn members_added_to_minified_json_are_the_only_bytes_inserted() {
+        let text = r#"{"id":"p","virtualMachineConfiguration":{"containerConfiguration":{"containerImageNames":["a"]}},"cs":{}}"#;
+        let cc = "/virtualMachineConfiguration/containerConfiguration";
+        let kind = Edit::safe(Change::InsertMember {
+            name: "type".into(),
+            value: "dockerCompatible".into(),
+        });
+        let start = Edit::safe(Change::InsertMember {
+            name: "startTask".into(),
+            value: serde_json::json!({"commandLine": "/bin/sh -c 'x'", "waitForSuccess": true}),
+        });
+        let image = Edit::safe(Change::AppendToArray { value: "b".into() });
+        let options = Edit::safe(Change::RunOptions {
+            remove: Vec::new(),
+            append: vec!["--workdir=/app".into()],
+        });
+        let one = |pointer: &str, edit: &Edit| {
+            let fix = apply(text, &[(pointer, edit)]).unwrap();
+            assert_eq!(fix.applied(), 1, "{:?}", fix.outcomes);
+            replacement(text, &fix.after).unwrap()
+        };
+        // Each edit alone is exactly its member, or its element, inserted.
+        assert_eq!(one(cc, &kind).inserted, r#","type":"dockerCompatible""#);
+        assert_eq!(
+            one("", &start).inserted,
+            r#","startTask":{"commandLine":"/bin/sh -c 'x'","waitForSuccess":true}"#
+        );
+        assert_eq!(
+            one(&format!("{cc}/containerImageNames"), &image).inserted,
+            r#", "b""#
+        );
+        assert_eq!(
+            one("/cs/containerRunOptions", &options).inserted,
+            r#""containerRunOptions":"--workdir=/app""#
+        );
+        assert_eq!(
+            one(&format!("{cc}/more"), &image).inserted,
+            r#","more":["b"]"#
+        );
+        let all = [
+            (cc, &kind),
+            ("", &start),
+            (
+                "/virtualMachineConfiguration/containerConfiguration/containerImageNames",
+                &image,
+            ),
+            ("/cs/containerRunOptions", &options),
+            (cc, &kind),
+        ];
+        let fix = apply(text, &all).unwrap();
+        assert_eq!(
+            fix.after,
+            r#"{"id":"p","virtualMachineConfiguration":{"containerConfiguration":{"containerImageNames":["a", "b"],"type":"dockerCompatible"}},"cs":{"containerRunOptions":"--workdir=/app"},"startTask":{"commandLine":"/bin/sh -c 'x'","waitForSuccess":true}}"#
+        );
+        assert_eq!(fix.outcomes[4], Err("`type` is already there".into()));
+        // The spaced style of an object on one line is kept.
+        let spaced = r#"{"a": 1, "b": {"c": 2}}"#;
+        let fix = apply(spaced, &[("/b", &kind)]).unwrap();
+        assert_eq!(
+            fix.after,
+            r#"{"a": 1, "b": {"c": 2, "type": "dockerCompatible"}}"#
+        );
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Fixes in Terraform, Bicep and Batch Shipyard YAML: the readers of those files record where each
 //! value is written (line and column), and a string value there is replaced in place, in the
-//! quoting the file already uses. Only the string changes go this way; an edit that adds members or
-//! elements needs the language's own layout and is left to the user.
+//! quoting the file already uses. Inserts go the same way (module `insert`): an element appended
+//! to a list literal, a member added to a block or object, as text in the layout of the elements or
+//! members already there. A member is added only where the language has a mechanical spelling of
+//! it (Terraform's `type`, `container_image_names` and `node_agent_sku_id`; any member in Bicep,
+//! which spells ARM's names; none in Shipyard YAML); renaming a member is made in JSON only.
 //!
 //! No crate rewrites one literal of these languages in place while keeping the rest byte for byte
-//! (hcl-edit reformats what it prints, and there is no Bicep crate), so the literal scanners live
-//! here; each refuses what it does not read exactly (interpolation, escapes it does not know).
+//! (hcl-edit reformats what it prints, and there is no Bicep crate), so the edits are literal text
+//! edits made here; each refuses what it does not read exactly (interpolation, escapes it does not
+//! know, a list built by a variable or a function, YAML anchors and aliases).
 
 use batchprep_lint::finding::Change;
 
@@ -32,14 +36,21 @@ impl Syntax {
     }
 }
 
-/// Whether [`apply_at`] makes `change` (the changes its match takes): string values only. Adding members or elements needs the
-/// language's own layout, and is left to the user.
-pub fn supports(change: &Change) -> bool {
-    matches!(
-        change,
-        Change::ReplaceString { .. } | Change::RunOptions { .. }
-    )
+/// Whether [`apply_at`] can make `change` in a file of `syntax` at all: string values anywhere; an
+/// element appended to a list, and a member added where the language has a spelling for it (see
+/// module `insert`). Whether it applies at the place the edit is for, only applying it tells.
+pub fn supports(syntax: Syntax, change: &Change) -> bool {
+    match change {
+        Change::ReplaceString { .. } | Change::RunOptions { .. } => true,
+        Change::AppendToArray { .. } | Change::InsertMember { .. } => {
+            crate::insert::supports(syntax, change)
+        }
+        Change::RenameMember { .. } => false,
+    }
 }
+
+/// The deepest nesting the scanners follow; hostile input gets an error, not a stack overflow.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A string literal found in the text: its byte span (quotes included) and decoded value.
 struct Literal {
@@ -56,21 +67,40 @@ enum Style {
     Plain,
 }
 
-/// Applies `changes` (1-based line and character column of the value, change) to `text`, one after
-/// the other; each outcome says whether it applied or why not. Every position is one the reader
-/// found in `text` as read, so literals are found there and replaced last to first: an earlier edit
-/// on the same line cannot move a later one's column. Changes of the same literal compose.
+/// Applies `changes` (1-based line and character column the reader recorded, the pointer it
+/// recorded there, change) to `text`, one after the other; each outcome says whether it applied or
+/// why not. Every position is one the reader found in `text` as read, so all edits are found there
+/// and made last to first by offset: an earlier edit cannot move a later one's place. Changes of
+/// the same literal compose, and so do inserts into the same list or object.
 pub fn apply_at(
     text: &str,
     syntax: Syntax,
-    changes: &[(u32, u32, &Change)],
+    changes: &[(u32, u32, &str, &Change)],
 ) -> (String, Vec<Result<(), String>>) {
     // Per literal (by its start in `text`): the literal and its value after the changes so far.
     let mut edited: std::collections::BTreeMap<usize, (Literal, String)> = Default::default();
-    let outcomes = changes
+    let mut inserts = crate::insert::Inserts::default();
+    let mut inserted = Vec::new();
+    let mut outcomes: Vec<Result<(), String>> = changes
         .iter()
-        .map(|(line, column, change)| {
+        .enumerate()
+        .map(|(i, (line, column, pointer, change))| {
             let at = offset(text, *line, *column).ok_or("no such line and column")?;
+            if !supports(syntax, change) {
+                return Err(match change {
+                    Change::RenameMember { .. } => "this change is made in JSON files only",
+                    _ => "this change has no spelling in this language",
+                }
+                .into());
+            }
+            if matches!(
+                change,
+                Change::AppendToArray { .. } | Change::InsertMember { .. }
+            ) {
+                inserts.add(text, syntax, at, pointer, change)?;
+                inserted.push(i);
+                return Ok(());
+            }
             let lit = find_literal(text, at, syntax).ok_or("no string literal there")?;
             let now = edited.get(&lit.start).map_or(&lit.value, |(_, v)| v);
             let to = match change {
@@ -90,10 +120,34 @@ pub fn apply_at(
             Ok(())
         })
         .collect();
+    let mut regions: Vec<(usize, usize, String)> = edited
+        .values()
+        .filter_map(|(lit, to)| Some((lit.start, lit.end, encode(to, lit.style, syntax)?)))
+        .collect();
+    match inserts.regions(text, syntax) {
+        Ok(r) => regions.extend(r),
+        Err(e) => {
+            for i in inserted {
+                outcomes[i] = Err(e.clone());
+            }
+        }
+    }
+    // Last to first; an insertion at the end of a replaced literal goes first, so both land.
+    regions.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
     let mut text = text.to_owned();
-    for (lit, to) in edited.values().rev() {
-        let written = encode(to, lit.style, syntax).expect("checked when the change was made");
-        text.replace_range(lit.start..lit.end, &written);
+    let mut limit = text.len();
+    for (start, end, written) in regions {
+        // Regions never overlap (each is one literal, or an insertion between two); should one,
+        // the text stays as it is rather than be garbled.
+        if end > limit
+            || start > end
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            continue;
+        }
+        text.replace_range(start..end, &written);
+        limit = start;
     }
     (text, outcomes)
 }
@@ -207,7 +261,8 @@ fn encode(value: &str, style: Style, syntax: Syntax) -> Option<String> {
         out
     };
     match (style, syntax) {
-        (_, Syntax::Hcl) | (Style::Double, _) => Some(escape('"')),
+        (_, Syntax::Hcl) => Some(crate::insert::hcl_string(value)),
+        (Style::Double, _) => Some(escape('"')),
         (_, Syntax::Bicep) => Some(escape('\'')),
         // YAML single quotes take no escapes; a quote would need doubling.
         (Style::Single, Syntax::Yaml) => {
@@ -221,6 +276,12 @@ fn encode(value: &str, style: Style, syntax: Syntax) -> Option<String> {
             Some(if plain { value.to_owned() } else { escape('"') })
         }
     }
+}
+
+/// The value of `written` when it is exactly one Bicep `'...'` string without interpolation.
+pub(crate) fn bicep_plain_string(written: &str) -> Option<String> {
+    let lit = quoted(written, 0, '\'')?;
+    (lit.end == written.len()).then_some(lit.value)
 }
 
 #[cfg(test)]
@@ -243,6 +304,7 @@ mod tests {
             &[(
                 2,
                 3,
+                "",
                 &replace("batch.node.ubuntu 20.04", "batch.node.ubuntu 24.04"),
             )],
         );
@@ -256,6 +318,7 @@ mod tests {
             &[(
                 2,
                 5,
+                "",
                 &replace("batch.node.ubuntu 20.04", "batch.node.ubuntu 24.04"),
             )],
         );
@@ -266,8 +329,8 @@ mod tests {
             yaml,
             Syntax::Yaml,
             &[
-                (2, 3, &replace("STANDARD_A0", "Standard_D2s_v5")),
-                (3, 3, &replace("p", "it's")),
+                (2, 3, "", &replace("STANDARD_A0", "Standard_D2s_v5")),
+                (3, 3, "", &replace("p", "it's")),
             ],
         );
         assert_eq!(out, vec![Ok(()), Err("the new value needs quoting".into())]);
@@ -288,7 +351,11 @@ mod tests {
         let (after, out) = apply_at(
             hcl,
             Syntax::Hcl,
-            &[(1, 3, &rm), (1, 3, &gpus), (2, 3, &replace("x", "y"))],
+            &[
+                (1, 3, "", &rm),
+                (1, 3, "", &gpus),
+                (2, 3, "", &replace("x", "y")),
+            ],
         );
         assert_eq!(
             out,
@@ -307,8 +374,8 @@ mod tests {
             hcl,
             Syntax::Hcl,
             &[
-                (1, 28, &replace("a:latest", "a@sha256:0123")),
-                (1, 40, &replace("b:latest", "b@sha256:4567")),
+                (1, 28, "", &replace("a:latest", "a@sha256:0123")),
+                (1, 40, "", &replace("b:latest", "b@sha256:4567")),
             ],
         );
         assert_eq!(out, vec![Ok(()), Ok(())]);

@@ -1,5 +1,5 @@
-//! `check --fix`, `--unsafe-fixes` and `--diff`: the findings' edits applied to the JSON files they
-//! point into. A file is written atomically, and only if it still holds the text the checks read;
+//! `check --fix`, `--unsafe-fixes` and `--diff`: the findings' edits applied to the files they
+//! point into (JSON, Terraform, Bicep, Shipyard YAML). A file is written atomically, and only if it still holds the text the checks read;
 //! the report then counts what remains, so the exit code says whether anything is left to do.
 
 use std::{io::Write as _, path::PathBuf};
@@ -15,7 +15,8 @@ use batchprep_lint::{
 #[derive(Debug, Default, clap::Args)]
 #[command(next_help_heading = "Fixing")]
 pub struct FixArgs {
-    /// Apply the safe fixes to the pool and task files in place (JSON, ARM templates, task JSON).
+    /// Apply the safe fixes to the pool and task files in place (JSON, ARM templates, Terraform,
+    /// Bicep, Shipyard YAML).
     #[arg(long)]
     pub fix: bool,
     /// With --fix or --diff: also the fixes that change behaviour.
@@ -136,16 +137,26 @@ impl FixArgs {
     }
 }
 
-/// Drops the edits no fixer makes in the file they are for (a member or an element added to a
-/// Terraform, Bicep or YAML file), so `fixable` and SARIF's fixes promise only what `--fix` does.
-pub fn keep_applicable_edits(report: &mut Report) {
+/// Drops the edits no fixer makes in the file they are for, so `fixable` and SARIF's fixes promise
+/// only what `--fix` does: in a Terraform, Bicep or YAML file, an edit is kept when it applies to
+/// the file as read (`sources`; a list from a variable is not edited, and neither is a member that
+/// has no spelling in the language); for a file not among `sources`, when the language can take
+/// that kind of change at all.
+pub fn keep_applicable_edits(report: &mut Report, sources: &[(PathBuf, String)]) {
     for f in &mut report.findings {
         let location = f.location.clone();
         f.edits.retain(|e| {
-            e.at.as_ref()
-                .or(location.as_ref())
-                .and_then(|at| Syntax::of(&at.file))
-                .is_none_or(|_| batchprep_fix::literal::supports(&e.change))
+            let Some(at) = e.at.as_ref().or(location.as_ref()) else {
+                return true;
+            };
+            let Some(syntax) = Syntax::of(&at.file) else {
+                return true;
+            };
+            match sources.iter().find(|(p, _)| *p == at.file) {
+                Some((path, text)) => fix_file(path, text, &[(at, e)])
+                    .is_ok_and(|fix| fix.outcomes.iter().all(Result::is_ok)),
+                None => batchprep_fix::literal::supports(syntax, &e.change),
+            }
         });
     }
 }
@@ -157,11 +168,12 @@ fn fix_file(
     edits: &[(&Location, &Edit)],
 ) -> anyhow::Result<batchprep_fix::FileFix> {
     Ok(match Syntax::of(path) {
-        // Terraform, Bicep, Shipyard: string values replaced where the reader found them.
+        // Terraform, Bicep, Shipyard: values replaced, and elements and members inserted, where
+        // the reader found them.
         Some(syntax) => {
-            let changes: Vec<(u32, u32, &Change)> = edits
+            let changes: Vec<(u32, u32, &str, &Change)> = edits
                 .iter()
-                .map(|(at, e)| (at.line, at.column, &e.change))
+                .map(|(at, e)| (at.line, at.column, at.pointer.as_str(), &e.change))
                 .collect();
             let (after, outcomes) = batchprep_fix::literal::apply_at(text, syntax, &changes);
             batchprep_fix::FileFix {

@@ -177,6 +177,64 @@ fn readme_example_as_sarif_validates_and_points_into_files() {
     assert!(unsafe_fixes > 0, "the example has unsafe fixes too");
 }
 
+/// SARIF's fixes of a Terraform file include its inserts: the container type added to
+/// `container_configuration` is the new line before its `}` (line 31), as the smallest region:
+/// the indentation it shares with the `}` line is left out.
+#[test]
+fn sarif_fixes_carry_inserts_in_terraform() {
+    let out = batchprep(&[
+        "check",
+        "testdata/fix/inserts/terraform/main.tf",
+        "--task",
+        "testdata/fix/inserts/tasks.json",
+        "--offline",
+        "--format",
+        "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rule = |name: &str| {
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let kind = results
+        .iter()
+        .find(|r| r["ruleId"] == rule("container-type-missing"))
+        .unwrap();
+    assert_eq!(
+        kind["fixes"],
+        serde_json::json!([{
+            "description": {"text": "safe fix: `batchprep check --fix` applies it"},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": "testdata/fix/inserts/terraform/main.tf", "uriBaseId": "%SRCROOT%"},
+                "replacements": [{
+                    "deletedRegion": {"startLine": 31, "startColumn": 3, "endLine": 31, "endColumn": 3},
+                    "insertedContent": {"text": "  type = \"dockerCompatible\"\n  "}
+                }]
+            }]
+        }])
+    );
+    // The image appended to the one-line list, and none for the list that is a variable.
+    let prefetch: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == rule("task-image-not-prefetched"))
+        .map(|r| &r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"])
+        .collect();
+    assert_eq!(
+        prefetch,
+        [
+            &serde_json::json!("  \"ghcr.io/acme/render:2\",\n    "),
+            &serde_json::json!(", \"ghcr.io/acme/render:2\""),
+            &serde_json::Value::Null,
+        ]
+    );
+}
+
 #[test]
 fn readme_example_as_ci_annotations() {
     let gh = stdout(&example("github"));

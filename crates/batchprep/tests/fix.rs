@@ -252,8 +252,9 @@ fn an_arm_template_keeps_its_expressions_and_gets_its_defaults_fixed() {
 }
 
 #[test]
-fn files_that_are_not_json_are_left_alone() {
-    // A Shipyard pool's findings point into YAML: nothing is written, the findings remain.
+fn a_shipyard_pool_gets_only_its_prefetch_list_fixed() {
+    // A Shipyard pool's findings point into YAML: the job image Shipyard does not prefetch is
+    // added to config.yaml's `docker_images`; jobs.yaml (its run options) is left alone.
     let dir = tempfile::tempdir().unwrap();
     let src = root().join("testdata/pool-sources/shipyard");
     for f in ["pool.yaml", "config.yaml", "credentials.yaml", "jobs.yaml"] {
@@ -274,13 +275,22 @@ fn files_that_are_not_json_are_left_alone() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("fixed 0 finding(s) in 0 file(s); "),
+        text(&out.stderr).starts_with("fixed 1 finding(s) in 1 file(s); "),
         "{}",
         text(&out.stderr)
     );
     assert_eq!(
         fs::read_to_string(dir.path().join("jobs.yaml")).unwrap(),
         before
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("config.yaml")).unwrap(),
+        fs::read_to_string(src.join("config.yaml"))
+            .unwrap()
+            .replace(
+                "  - MyAcr.azurecr.io/mpi/tools:1.0\n",
+                "  - MyAcr.azurecr.io/mpi/tools:1.0\n  - ghcr.io/acme/report:1\n"
+            )
     );
 }
 
@@ -375,7 +385,7 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
         |p: &str| fs::read_to_string(root().join("testdata/pool-sources").join(p)).unwrap();
     let out = batchprep(d, &["check", "--offline", "terraform", "--fix", "-q"]);
     assert!(
-        text(&out.stderr).starts_with("fixed 2 finding(s) in 2 file(s); "),
+        text(&out.stderr).starts_with("fixed 3 finding(s) in 2 file(s); "),
         "{}",
         text(&out.stderr)
     );
@@ -389,18 +399,31 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
     assert_eq!(
         fs::read_to_string(d.join("terraform/more.tf")).unwrap(),
         // The first pool runs ubuntu-hpc 2204; the second's 24.04 agent is right for its image.
-        before("terraform/more.tf").replacen(
-            "node_agent_sku_id   = \"batch.node.ubuntu 24.04\"",
-            "node_agent_sku_id   = \"batch.node.ubuntu 22.04\"",
-            1
-        )
+        before("terraform/more.tf")
+            .replacen(
+                "node_agent_sku_id   = \"batch.node.ubuntu 24.04\"",
+                "node_agent_sku_id   = \"batch.node.ubuntu 22.04\"",
+                1
+            )
+            // The container type the hpc pool leaves out, aligned with the attribute above it.
+            .replace(
+                "    container_image_names = [\"python:3.12-slim\"]\n",
+                "    container_image_names = [\"python:3.12-slim\"]\n    type                  = \"dockerCompatible\"\n"
+            )
     );
+    // The start task batchprep adds to Bicep pools is asserted in
+    // bicep_gets_elements_and_members_inserted_in_its_own_layout.
+    let bicep = [
+        "bicep/pools.bicep",
+        "--allow",
+        "docker-data-root-on-os-disk",
+    ];
     let out = batchprep(
         d,
-        &["check", "--offline", "bicep/pools.bicep", "--fix", "-q"],
+        &[&["check", "--offline", "--fix", "-q"], &bicep[..]].concat(),
     );
     assert!(
-        text(&out.stderr).starts_with("fixed 2 finding(s) in 1 file(s); "),
+        text(&out.stderr).starts_with("fixed 3 finding(s) in 1 file(s); "),
         "{}",
         text(&out.stderr)
     );
@@ -414,8 +437,13 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
                 "nodeAgentSkuId: 'batch.node.ubuntu 22.04'",
                 1
             )
+            // The gpu pool's container type, at its sibling's indentation.
+            .replace(
+                "            'python:3.12-slim'\n          ]\n        }\n",
+                "            'python:3.12-slim'\n          ]\n          type: 'dockerCompatible'\n        }\n"
+            )
     );
-    // What --fix does not make in these files (a container type or a start task added) is not
+    // What --fix does not make in these files (a start task added to a Terraform pool) is not
     // reported as fixable; what is left needs --unsafe-fixes, which then fixes exactly those.
     let out = batchprep(d, &["check", "--offline", "terraform", "--format", "json"]);
     let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
@@ -450,7 +478,7 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
         "{}",
         text(&out.stderr)
     );
-    for args in [&["terraform"][..], &["bicep/pools.bicep"][..]] {
+    for args in [&["terraform"][..], &bicep[..]] {
         let out = batchprep(d, &[&["check", "--offline", "--fix", "-q"], args].concat());
         assert!(
             text(&out.stderr).starts_with("fixed 0 finding(s) in 0 file(s); "),
@@ -689,4 +717,267 @@ fn bridge_fixes_merge_into_the_pool_start_task() {
         batch_schema::errors(&validator, &pool),
         Vec::<String>::new()
     );
+}
+
+/// A copy of `testdata/fix/inserts/<kind>` and the task file beside it, in a new directory.
+fn inserts(kind: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("testdata/fix/inserts");
+    fs::create_dir(dir.path().join(kind)).unwrap();
+    for entry in fs::read_dir(src.join(kind)).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.path().join(kind).join(path.file_name().unwrap())).unwrap();
+    }
+    fs::copy(src.join("tasks.json"), dir.path().join("tasks.json")).unwrap();
+    dir
+}
+
+/// The findings of a `check --format json` run: (rule, fixable, subject).
+fn fixable(dir: &Path, args: &[&str]) -> Vec<(String, String, String)> {
+    let out = batchprep(
+        dir,
+        &[&["check", "--offline", "--format", "json"], args].concat(),
+    );
+    let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("-").to_owned();
+            (s("name"), s("fixable"), s("subject"))
+        })
+        .collect()
+}
+
+fn finding(rule: &str, fixable: &str, subject: &str) -> (String, String, String) {
+    (rule.into(), fixable.into(), subject.into())
+}
+
+/// `--fix` twice: the first fixes `first` (stderr), the second changes nothing.
+fn fix_twice(dir: &Path, args: &[&str], first: &str) {
+    let args = [&["check", "--offline"], args, &["--fix", "-q"]].concat();
+    let out = batchprep(dir, &args);
+    assert!(
+        text(&out.stderr).starts_with(first),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = batchprep(dir, &args);
+    assert!(
+        text(&out.stderr).starts_with("fixed 0 finding(s) in 0 file(s); "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Terraform: the task's image is appended to each prefetch list in the list's own layout (one
+/// element a line, with its trailing comma; one line), the container type goes after the other
+/// attributes of `container_configuration` (after a list over several lines, not aligned on `=`,
+/// as `terraform fmt` has it), and the node agent into the resource, aligned on `=`.
+/// The pool whose list is `var.images` is left alone: its finding remains, and is not `fixable`;
+/// nor is the start task, which has no single spelling in the provider's blocks.
+#[test]
+fn terraform_gets_elements_and_members_inserted_in_its_own_layout() {
+    let dir = inserts("terraform");
+    let d = dir.path();
+    let args = ["terraform", "--task", "tasks.json"];
+    assert_eq!(
+        fixable(d, &args),
+        [
+            finding("node-agent-mismatch", "safe", "pool inline"),
+            finding("container-type-missing", "safe", "pool lines"),
+            finding("docker-data-root-on-os-disk", "-", "pool from-var"),
+            finding("docker-data-root-on-os-disk", "-", "pool inline"),
+            finding("docker-data-root-on-os-disk", "-", "pool lines"),
+            finding("task-image-not-prefetched", "safe", "task render"),
+            finding("task-image-not-prefetched", "safe", "task render"),
+            finding("task-image-not-prefetched", "-", "task render"),
+            finding("image-not-inspected", "-", "image ghcr.io/acme/render:2"),
+            finding("registry-check-skipped", "-", "pool from-var"),
+            finding("registry-check-skipped", "-", "pool inline"),
+            finding("registry-check-skipped", "-", "pool lines"),
+        ]
+    );
+    let out = batchprep(
+        d,
+        &[&["check", "--offline"], &args[..], &["--diff"]].concat(),
+    );
+    assert_eq!(
+        text(&out.stdout),
+        r#"--- a/terraform/main.tf
++++ b/terraform/main.tf
+@@ -27,7 +27,9 @@
+   container_configuration {
+     container_image_names = [
+       "python:3.12-slim", # the base image
++      "ghcr.io/acme/render:2",
+     ]
++    type = "dockerCompatible"
+   }
+ }
+ 
+@@ -36,6 +38,7 @@
+   resource_group_name = "rg"
+   account_name        = "acct"
+   vm_size             = "Standard_D4s_v5"
++  node_agent_sku_id   = "batch.node.ubuntu 24.04"
+ 
+   storage_image_reference {
+     publisher = "microsoft-dsvm"
+@@ -48,7 +51,7 @@
+ 
+   container_configuration {
+     type                  = "DockerCompatible"
+-    container_image_names = ["python:3.12-slim"]
++    container_image_names = ["python:3.12-slim", "ghcr.io/acme/render:2"]
+   }
+ }
+ 
+"#
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "would fix 4 finding(s) in 1 file(s); 8 remain\n"
+    );
+    fix_twice(d, &args, "fixed 4 finding(s) in 1 file(s); 8 remain\n");
+    assert_eq!(
+        fixable(d, &args),
+        [
+            finding("docker-data-root-on-os-disk", "-", "pool from-var"),
+            finding("docker-data-root-on-os-disk", "-", "pool inline"),
+            finding("docker-data-root-on-os-disk", "-", "pool lines"),
+            finding("task-image-not-prefetched", "-", "task render"),
+            finding("image-not-inspected", "-", "image ghcr.io/acme/render:2"),
+            finding("registry-check-skipped", "-", "pool from-var"),
+            finding("registry-check-skipped", "-", "pool inline"),
+            finding("registry-check-skipped", "-", "pool lines"),
+        ]
+    );
+    let after = fs::read_to_string(d.join("terraform/main.tf")).unwrap();
+    assert!(
+        after.contains("container_image_names = var.images\n"),
+        "{after}"
+    );
+}
+
+/// Bicep: the image is appended to the newline-separated list (after its comment) and to the
+/// one-line list, the container type and ARM's `nodeAgentSkuId` go in as lines at their siblings'
+/// indentation, and batchprep's start task goes into `properties` as a Bicep object. The list that
+/// is a variable is left alone.
+#[test]
+fn bicep_gets_elements_and_members_inserted_in_its_own_layout() {
+    let dir = inserts("bicep");
+    let d = dir.path();
+    let args = ["bicep/pools.bicep", "--task", "tasks.json"];
+    // Without the start task (its command line is long), the exact diff.
+    let out = batchprep(
+        d,
+        &[
+            &["check", "--offline"],
+            &args[..],
+            &["--diff", "--allow", "docker-data-root-on-os-disk"],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "--- a/bicep/pools.bicep
++++ b/bicep/pools.bicep
+@@ -27,7 +27,9 @@
+         containerConfiguration: {
+           containerImageNames: [
+             'python:3.12-slim' // the base image
++            'ghcr.io/acme/render:2'
+           ]
++          type: 'dockerCompatible'
+         }
+       }
+     }
+@@ -48,8 +50,9 @@
+         }
+         containerConfiguration: {
+           type: 'DockerCompatible'
+-          containerImageNames: ['python:3.12-slim']
++          containerImageNames: ['python:3.12-slim', 'ghcr.io/acme/render:2']
+         }
++        nodeAgentSkuId: 'batch.node.ubuntu 24.04'
+       }
+     }
+   }
+"
+    );
+    fix_twice(d, &args, "fixed 7 finding(s) in 1 file(s); 5 remain\n");
+    assert_eq!(
+        fixable(d, &args),
+        [
+            finding("task-image-not-prefetched", "-", "task render"),
+            finding("image-not-inspected", "-", "image ghcr.io/acme/render:2"),
+            finding("registry-check-skipped", "-", "pool from-var"),
+            finding("registry-check-skipped", "-", "pool inline"),
+            finding("registry-check-skipped", "-", "pool lines"),
+        ]
+    );
+    let after = fs::read_to_string(d.join("bicep/pools.bicep")).unwrap();
+    assert_eq!(
+        after
+            .matches("\n    startTask: {\n      commandLine: '/bin/bash -c \\'echo ")
+            .count(),
+        3,
+        "{after}"
+    );
+    assert!(
+        after.contains("\n          containerImageNames: images\n"),
+        "{after}"
+    );
+}
+
+/// Batch Shipyard: the pool's prefetch list is `global_resources.docker_images` of config.yaml,
+/// which gets a `- image` line at its items' indentation. Under an alias it is left alone.
+#[test]
+fn shipyard_docker_images_get_the_task_image() {
+    let dir = inserts("shipyard");
+    let d = &dir.path().join("shipyard");
+    let args = ["pool.yaml", "--task", "jobs.yaml"];
+    let out = batchprep(
+        d,
+        &[&["check", "--offline"], &args[..], &["--diff"]].concat(),
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "--- a/config.yaml
++++ b/config.yaml
+@@ -3,4 +3,5 @@
+ global_resources:
+   docker_images:
+   - python:3.12-slim  # the base image
++  - ghcr.io/acme/render:2
+   volumes: {}
+"
+    );
+    fix_twice(d, &args, "fixed 1 finding(s) in 1 file(s); 5 remain\n");
+    assert!(
+        !fixable(d, &args)
+            .iter()
+            .any(|(rule, ..)| rule == "task-image-not-prefetched")
+    );
+    // An alias: not a list the fixer reads exactly.
+    let aliased =
+        "images: &images\n- python:3.12-slim\nglobal_resources:\n  docker_images: *images\n";
+    fs::write(d.join("config.yaml"), aliased).unwrap();
+    assert!(fixable(d, &args).contains(&finding(
+        "task-image-not-prefetched",
+        "-",
+        "task task-00000"
+    )));
+    let out = batchprep(
+        d,
+        &[&["check", "--offline"], &args[..], &["--fix", "-q"]].concat(),
+    );
+    assert!(
+        text(&out.stderr).starts_with("fixed 0 finding(s) in 0 file(s); "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(d.join("config.yaml")).unwrap(), aliased);
 }

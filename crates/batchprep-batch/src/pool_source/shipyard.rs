@@ -93,7 +93,7 @@ pub(super) fn load(
 /// Reads Shipyard config documents (the first is `pool.yaml`; others may be `config.yaml` and
 /// `credentials.yaml`, told apart by their top-level keys).
 pub fn read_shipyard(docs: &[(PathBuf, String)]) -> Result<ShipyardPool, PoolFileError> {
-    let (trees, index) = load(docs)?;
+    let (trees, mut index) = load(docs)?;
     let find = |key: &str| trees.iter().find_map(|t| t.get(key));
     let Some(ps) = find("pool_specification") else {
         return Err(PoolFileError::NoPool(
@@ -103,6 +103,15 @@ pub fn read_shipyard(docs: &[(PathBuf, String)]) -> Result<ShipyardPool, PoolFil
     let global = find("global_resources");
     let credentials = find("credentials");
     let pool = map_pool(ps, global, credentials);
+    // The pool's `containerImageNames` is `global_resources.docker_images` (maybe in config.yaml):
+    // an edit of the list (an image appended) is made there, so it is recorded there too.
+    if let (Some(c), Some(images)) = (&pool.container, global.and_then(|g| g.get("docker_images")))
+        && let Some(&place) = index.positions.get(&images.origin)
+    {
+        index
+            .positions
+            .insert(format!("{}/containerImageNames", c.pointer), place);
+    }
     Ok(ShipyardPool {
         pool,
         locations: index,

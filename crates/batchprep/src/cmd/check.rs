@@ -195,12 +195,9 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
     // Everything is read and valid before any check runs: bad input is exit 2 with nothing reported.
     let network = args.network.gather(&config)?;
     // What --fix edits (and SARIF's fixes point into), as read now: a file that changes while the
-    // checks run is not touched.
-    let sources = if args.fix.requested() || args.findings.wants_sarif() {
-        fix_sources(&pool_file, &tasks)?
-    } else {
-        Vec::new()
-    };
+    // checks run is not touched. Read for every check: which edits `fixable` promises depends on
+    // the text of a Terraform, Bicep or YAML file.
+    let sources = fix_sources(&pool_file, &tasks)?;
 
     let mut findings = Vec::new();
     let mut human = String::new();
@@ -467,7 +464,7 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         fixes: Vec::new(),
     };
     let mut report = args.findings.policy(&config)?.apply(findings);
-    crate::fix_args::keep_applicable_edits(&mut report);
+    crate::fix_args::keep_applicable_edits(&mut report, &sources);
     if !args.fix.requested() {
         if args.findings.wants_sarif() {
             extra.fixes = crate::fix_args::sarif_fixes(&report, &sources);
