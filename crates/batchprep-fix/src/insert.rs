@@ -275,15 +275,21 @@ impl Inserts {
                 if object.members.iter().any(|(n, _)| same(syntax, n, &name)) {
                     return Err(format!("`{name}` is already there"));
                 }
+                let value = match value {
+                    serde_json::Value::String(v) => {
+                        serde_json::Value::String(crate::literal::spelled_for(syntax, v).to_owned())
+                    }
+                    other => other.clone(),
+                };
                 // Written now, so a value the language cannot hold is refused before anything is.
-                render_value(syntax, value, "")?;
+                render_value(syntax, &value, "")?;
                 let key = object_key(object);
                 let object = object.clone();
                 let (_, pending) = self.objects.entry(key).or_insert((object, vec![]));
                 if pending.iter().any(|(n, _)| *n == name) {
                     return Err(format!("`{name}` is already there"));
                 }
-                pending.push((name, NewValue::Json(value.clone())));
+                pending.push((name, NewValue::Json(value)));
                 Ok(())
             }
             _ => Err("not an insert".into()),
@@ -1456,7 +1462,7 @@ mod tests {
             after,
             text.replace(
                 "    container_image_names = [\"a\"]\n",
-                "    container_image_names = [\"a\"]\n    type                  = \"dockerCompatible\"\n"
+                "    container_image_names = [\"a\"]\n    type                  = \"DockerCompatible\"\n"
             )
             .replace(
                 "  vm_size           = \"Standard_D4s_v5\"\n",
@@ -1478,7 +1484,7 @@ mod tests {
         assert_eq!(out, vec![Ok(()), Ok(()), Ok(())]);
         assert_eq!(
             after,
-            "resource \"azurerm_batch_pool\" \"p\" {\n  container_configuration {\n    container_image_names = [\"a\", \"b\"]\n    type = \"dockerCompatible\"\n  }\n}\n"
+            "resource \"azurerm_batch_pool\" \"p\" {\n  container_configuration {\n    container_image_names = [\"a\", \"b\"]\n    type = \"DockerCompatible\"\n  }\n}\n"
         );
     }
 
@@ -1547,7 +1553,7 @@ mod tests {
         assert_eq!(out, vec![Ok(()), Ok(()), Ok(()), Ok(())]);
         assert_eq!(
             after,
-            "resource p 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {\n  properties: {\n    deploymentConfiguration: {\n      virtualMachineConfiguration: {\n        containerConfiguration: {\n          containerImageNames: [\n            'a' // first\n            'it\\'s'\n          ]\n          type: 'dockerCompatible'\n        }\n        nodeAgentSkuId: 'batch.node.ubuntu 24.04'\n      }\n    }\n    startTask: {\n      commandLine: '/bin/bash -c \\'echo \\${x}\\''\n      userIdentity: {\n        autoUser: {\n          scope: 'pool'\n        }\n      }\n      waitForSuccess: true\n    }\n  }\n}\n"
+            "resource p 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {\n  properties: {\n    deploymentConfiguration: {\n      virtualMachineConfiguration: {\n        containerConfiguration: {\n          containerImageNames: [\n            'a' // first\n            'it\\'s'\n          ]\n          type: 'DockerCompatible'\n        }\n        nodeAgentSkuId: 'batch.node.ubuntu 24.04'\n      }\n    }\n    startTask: {\n      commandLine: '/bin/bash -c \\'echo \\${x}\\''\n      userIdentity: {\n        autoUser: {\n          scope: 'pool'\n        }\n      }\n      waitForSuccess: true\n    }\n  }\n}\n"
         );
 
         let inline = "var cc = {\n  containerImageNames: ['a', 'b']\n  other: []\n}\n";

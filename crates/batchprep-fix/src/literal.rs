@@ -52,6 +52,17 @@ pub fn supports(syntax: Syntax, change: &Change) -> bool {
 /// The deepest nesting the scanners follow; hostile input gets an error, not a stack overflow.
 pub(crate) const MAX_DEPTH: usize = 64;
 
+/// How `value`, written by a rule in the data plane's spelling, is spelled in `syntax`: the
+/// container types are `DockerCompatible`/`CriCompatible` in ARM (Bicep) and in the Terraform
+/// provider, which accepts only that spelling.
+pub fn spelled_for(syntax: Syntax, value: &str) -> &str {
+    match (syntax, value) {
+        (Syntax::Hcl | Syntax::Bicep, "dockerCompatible") => "DockerCompatible",
+        (Syntax::Hcl | Syntax::Bicep, "criCompatible") => "CriCompatible",
+        _ => value,
+    }
+}
+
 /// A string literal found in the text: its byte span (quotes included) and decoded value.
 struct Literal {
     start: usize,
@@ -108,7 +119,7 @@ pub fn apply_at(
                     if now != from {
                         return Err(format!("the value is no longer `{from}`"));
                     }
-                    to.clone()
+                    spelled_for(syntax, to).to_owned()
                 }
                 Change::RunOptions { remove, append } => {
                     crate::run_options_after(now, remove, append)?
@@ -293,6 +304,20 @@ mod tests {
             from: from.into(),
             to: to.into(),
         }
+    }
+
+    #[test]
+    fn container_types_take_the_arm_and_terraform_spelling() {
+        assert_eq!(
+            spelled_for(Syntax::Hcl, "dockerCompatible"),
+            "DockerCompatible"
+        );
+        assert_eq!(spelled_for(Syntax::Bicep, "criCompatible"), "CriCompatible");
+        assert_eq!(
+            spelled_for(Syntax::Yaml, "dockerCompatible"),
+            "dockerCompatible"
+        );
+        assert_eq!(spelled_for(Syntax::Hcl, "docker.io"), "docker.io");
     }
 
     #[test]

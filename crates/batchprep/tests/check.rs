@@ -214,7 +214,7 @@ fn sarif_fixes_carry_inserts_in_terraform() {
                 "artifactLocation": {"uri": "testdata/fix/inserts/terraform/main.tf", "uriBaseId": "%SRCROOT%"},
                 "replacements": [{
                     "deletedRegion": {"startLine": 31, "startColumn": 3, "endLine": 31, "endColumn": 3},
-                    "insertedContent": {"text": "  type = \"dockerCompatible\"\n  "}
+                    "insertedContent": {"text": "  type = \"DockerCompatible\"\n  "}
                 }]
             }]
         }])

@@ -393,7 +393,7 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
         fs::read_to_string(d.join("terraform/main.tf")).unwrap(),
         before("terraform/main.tf").replace(
             "type                  = \"docker\"",
-            "type                  = \"dockerCompatible\""
+            "type                  = \"DockerCompatible\""
         )
     );
     assert_eq!(
@@ -408,7 +408,7 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
             // The container type the hpc pool leaves out, aligned with the attribute above it.
             .replace(
                 "    container_image_names = [\"python:3.12-slim\"]\n",
-                "    container_image_names = [\"python:3.12-slim\"]\n    type                  = \"dockerCompatible\"\n"
+                "    container_image_names = [\"python:3.12-slim\"]\n    type                  = \"DockerCompatible\"\n"
             )
     );
     // The start task batchprep adds to Bicep pools is asserted in
@@ -430,7 +430,7 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
     assert_eq!(
         fs::read_to_string(d.join("bicep/pools.bicep")).unwrap(),
         before("bicep/pools.bicep")
-            .replace("type: 'Docker'", "type: 'dockerCompatible'")
+            .replace("type: 'Docker'", "type: 'DockerCompatible'")
             // Only the pool on ubuntu-hpc 2204.
             .replacen(
                 "nodeAgentSkuId: 'batch.node.ubuntu 24.04'",
@@ -440,7 +440,7 @@ fn terraform_and_bicep_values_are_fixed_in_place() {
             // The gpu pool's container type, at its sibling's indentation.
             .replace(
                 "            'python:3.12-slim'\n          ]\n        }\n",
-                "            'python:3.12-slim'\n          ]\n          type: 'dockerCompatible'\n        }\n"
+                "            'python:3.12-slim'\n          ]\n          type: 'DockerCompatible'\n        }\n"
             )
     );
     // What --fix does not make in these files (a start task added to a Terraform pool) is not
@@ -813,7 +813,7 @@ fn terraform_gets_elements_and_members_inserted_in_its_own_layout() {
        "python:3.12-slim", # the base image
 +      "ghcr.io/acme/render:2",
      ]
-+    type = "dockerCompatible"
++    type = "DockerCompatible"
    }
  }
  
@@ -890,7 +890,7 @@ fn bicep_gets_elements_and_members_inserted_in_its_own_layout() {
              'python:3.12-slim' // the base image
 +            'ghcr.io/acme/render:2'
            ]
-+          type: 'dockerCompatible'
++          type: 'DockerCompatible'
          }
        }
      }
