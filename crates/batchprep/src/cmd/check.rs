@@ -217,7 +217,7 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         if args.offline {
             if !images.is_empty() {
                 findings.push(registry_check_skipped::offline(
-                    &pool.display_id(),
+                    pool.display_id(),
                     images.len(),
                 ));
             }
@@ -777,7 +777,7 @@ fn probe_pool(
                 "local credentials standing in for the pool's",
             );
             notes.push(registry_check_skipped::stand_in_credentials(
-                &pool.display_id(),
+                pool.display_id(),
                 &registry,
             ));
             args.registry.credentials()?
