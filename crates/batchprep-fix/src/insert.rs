@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use batchprep_batch::emit::{bicep_string, hcl_string};
 use batchprep_lint::finding::Change;
 use hcl_edit::{
     Span,
@@ -488,49 +489,6 @@ fn string(syntax: Syntax, s: &str, quote: Option<char>) -> Result<String, String
         Syntax::Bicep => Ok(bicep_string(s)),
         Syntax::Yaml => yaml_scalar(s, quote),
     }
-}
-
-/// `"..."` with HCL's escapes; `${` and `%{` are doubled so they stay text, not interpolation.
-pub(crate) fn hcl_string(s: &str) -> String {
-    let mut out = String::from('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// `'...'` with Bicep's escapes; `${` is escaped so it stays text.
-fn bicep_string(s: &str) -> String {
-    let mut out = String::from('\'');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// A YAML scalar that reads back as the string `s` (YAML 1.1 as Shipyard's PyYAML reads it, and

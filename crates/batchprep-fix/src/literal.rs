@@ -272,7 +272,7 @@ fn encode(value: &str, style: Style, syntax: Syntax) -> Option<String> {
         out
     };
     match (style, syntax) {
-        (_, Syntax::Hcl) => Some(crate::insert::hcl_string(value)),
+        (_, Syntax::Hcl) => Some(batchprep_batch::emit::hcl_string(value)),
         (Style::Double, _) => Some(escape('"')),
         (_, Syntax::Bicep) => Some(escape('\'')),
         // YAML single quotes take no escapes; a quote would need doubling.

@@ -9,8 +9,9 @@ use super::{
 };
 use crate::plan::PoolPlan;
 
-/// A Bicep string literal: single quotes, with `\`, `'`, `${` and control characters escaped.
-fn literal(v: &str) -> String {
+/// A Bicep string literal: single quotes, with `\`, `'`, `${` and control characters escaped. The
+/// fixer writes Bicep values with it too.
+pub fn literal(v: &str) -> String {
     let mut out = String::from("'");
     let mut chars = v.chars().peekable();
     while let Some(c) = chars.next() {
@@ -21,6 +22,7 @@ fn literal(v: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -122,6 +124,7 @@ mod tests {
     fn literals_escape_what_bicep_interpolates() {
         assert_eq!(literal("it's ${x} \\ $y"), r"'it\'s \${x} \\ $y'");
         assert_eq!(literal("a\nb"), r"'a\nb'");
+        assert_eq!(literal("a\u{1}b"), r"'a\u{1}b'");
         assert_eq!(key("/subscriptions/x"), "'/subscriptions/x'");
         assert_eq!(key("vmSize"), "vmSize");
     }

@@ -13,6 +13,9 @@ mod bicep;
 mod rest;
 mod terraform;
 
+pub use bicep::literal as bicep_string;
+pub use terraform::string as hcl_string;
+
 use std::collections::BTreeMap;
 
 use crate::{

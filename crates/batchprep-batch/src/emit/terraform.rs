@@ -16,8 +16,9 @@ enum Item {
     Block(&'static str, Vec<Item>),
 }
 
-/// An HCL string literal: `"`, `\`, control characters, and the `${`/`%{` template openers escaped.
-fn string(v: &str) -> String {
+/// An HCL string literal: `"`, `\`, control characters, and the `${`/`%{` template openers escaped
+/// (doubled, so they stay text). The fixer writes Terraform values with it too.
+pub fn string(v: &str) -> String {
     let mut out = String::from("\"");
     let mut chars = v.chars().peekable();
     while let Some(c) = chars.next() {
@@ -31,6 +32,7 @@ fn string(v: &str) -> String {
                 out.push(c);
                 out.push(c);
             }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -292,6 +294,7 @@ mod tests {
     #[test]
     fn strings_escape_templates() {
         assert_eq!(string("a\"b ${x} %{y} $z"), r#""a\"b $${x} %%{y} $z""#);
+        assert_eq!(string("a\u{1}b"), r#""a\u0001b""#);
         assert_eq!(resource_name("3d-render.v2"), "pool_3d-render_v2");
     }
 
