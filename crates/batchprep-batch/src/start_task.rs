@@ -278,13 +278,19 @@ impl StartTask {
 
     /// The data-plane `startTask` object: pool-scope admin auto-user, waits for success, retried once.
     pub fn to_rest(&self) -> Value {
-        json!({
-            "commandLine": self.command_line(),
-            "userIdentity": {"autoUser": {"scope": "pool", "elevationLevel": "admin"}},
-            "maxTaskRetryCount": 1,
-            "waitForSuccess": true,
-        })
+        rest_start_task(&self.command_line())
     }
+}
+
+/// batchprep's start task running `command_line`, as the REST API takes it: an admin pool auto-user,
+/// one retry, waited for.
+pub fn rest_start_task(command_line: &str) -> Value {
+    json!({
+        "commandLine": command_line,
+        "userIdentity": {"autoUser": {"scope": "pool", "elevationLevel": "admin"}},
+        "maxTaskRetryCount": 1,
+        "waitForSuccess": true,
+    })
 }
 
 /// The words of `line` as bash reads plain words, single-quoted words and `\'` between them

@@ -109,6 +109,8 @@ struct Place {
 enum NewValue {
     Json(Value),
     List(Vec<String>),
+    /// A nested block, as written at the left margin (Terraform's `start_task`).
+    Block(String),
 }
 
 /// The inserts asked for in one file, grouped by the list or object they go into (by its offset)
@@ -127,7 +129,12 @@ pub(crate) fn supports(syntax: Syntax, change: &Change) -> bool {
         Change::InsertMember { name, value } => match syntax {
             Syntax::Hcl => {
                 HCL_NAMES.iter().any(|(_, rest, _)| rest == name)
-                    && !matches!(value, Value::Object(_) | Value::Array(_) | Value::Null)
+                    && match value {
+                        // A start task is a block; the insert says which ones it writes.
+                        Value::Object(_) => name == "startTask",
+                        Value::Array(_) | Value::Null => false,
+                        _ => true,
+                    }
             }
             Syntax::Bicep => true,
             // No rule adds a member to a Shipyard file: the container type, the node agent and
@@ -139,9 +146,9 @@ pub(crate) fn supports(syntax: Syntax, change: &Change) -> bool {
 }
 
 /// The Batch REST members an insert adds to a Terraform `azurerm_batch_pool`, as the reader maps
-/// them: (block, REST name, attribute). `startTask` is not here: the provider's `start_task`
-/// block nests `user_identity { auto_user { ... } }` and spells and defaults its members its own
-/// way, so it has no single mechanical spelling; that edit is left to the user.
+/// them: (block, REST name, attribute or block). `startTask` is a block only batchprep's own start
+/// task is written into ([`hcl_block`]): the provider's `start_task` spells and defaults its members
+/// its own way, so an arbitrary one has no single mechanical spelling.
 const HCL_NAMES: &[(&str, &str, &str)] = &[
     ("container_configuration", "type", "type"),
     (
@@ -150,7 +157,25 @@ const HCL_NAMES: &[(&str, &str, &str)] = &[
         "container_image_names",
     ),
     ("azurerm_batch_pool", "nodeAgentSKUId", "node_agent_sku_id"),
+    ("azurerm_batch_pool", "startTask", "start_task"),
 ];
+
+/// A member Terraform writes as a nested block, as `pool emit` writes it; `None` for an attribute.
+/// Only batchprep's own start task has one.
+fn hcl_block(name: &str, value: &Value) -> Option<Result<String, String>> {
+    if name != "start_task" {
+        return None;
+    }
+    let line = value.get("commandLine").and_then(Value::as_str);
+    Some(match line {
+        Some(line) if *value == batchprep_batch::start_task::rest_start_task(line) => {
+            Ok(batchprep_batch::emit::terraform_start_task(line))
+        }
+        _ => {
+            Err("only batchprep's own start task has a Terraform spelling the fixer writes".into())
+        }
+    })
+}
 
 /// The spelling of REST member `name` in a block or object `parent` (as written at the place).
 fn spelling(syntax: Syntax, parent: &Place, name: &str) -> Result<String, String> {
@@ -276,21 +301,23 @@ impl Inserts {
                 if object.members.iter().any(|(n, _)| same(syntax, n, &name)) {
                     return Err(format!("`{name}` is already there"));
                 }
-                let value = match value {
-                    serde_json::Value::String(v) => {
-                        serde_json::Value::String(crate::literal::spelled_for(syntax, v).to_owned())
+                let new = match hcl_block(&name, value) {
+                    Some(block) if syntax == Syntax::Hcl => NewValue::Block(block?),
+                    _ => {
+                        let value = spelled(syntax, &name, value);
+                        // Written now, so a value the language cannot hold is refused before
+                        // anything is.
+                        render_value(syntax, &value, "")?;
+                        NewValue::Json(value)
                     }
-                    other => other.clone(),
                 };
-                // Written now, so a value the language cannot hold is refused before anything is.
-                render_value(syntax, &value, "")?;
                 let key = object_key(object);
                 let object = object.clone();
                 let (_, pending) = self.objects.entry(key).or_insert((object, vec![]));
                 if pending.iter().any(|(n, _)| *n == name) {
                     return Err(format!("`{name}` is already there"));
                 }
-                pending.push((name, NewValue::Json(value)));
+                pending.push((name, new));
                 Ok(())
             }
             _ => Err("not an insert".into()),
@@ -337,6 +364,21 @@ impl Inserts {
                 let value = match value {
                     NewValue::Json(v) => render_value(syntax, v, &indent)?,
                     NewValue::List(values) => render_list(syntax, values, &indent)?,
+                    NewValue::Block(block) => {
+                        // Its lines at the object's indentation (the first gets it from the caller).
+                        let mut text = String::new();
+                        for (i, line) in block.trim_end().lines().enumerate() {
+                            if i > 0 {
+                                text.push('\n');
+                                if !line.is_empty() {
+                                    text.push_str(&indent);
+                                }
+                            }
+                            text.push_str(line);
+                        }
+                        lines.push(text);
+                        continue;
+                    }
                 };
                 lines.push(member(syntax, name, &value, &object.layout, &indent));
             }
@@ -527,6 +569,21 @@ fn yaml_scalar(s: &str, quote: Option<char>) -> Result<String, String> {
 }
 
 /// `value` in the language, for a member at `indent` (nested lines two spaces deeper).
+/// `value` of member `name` with every enum in the language's spelling (a start task's `scope` and
+/// `elevationLevel` too).
+fn spelled(syntax: Syntax, name: &str, value: &Value) -> Value {
+    match value {
+        Value::String(v) => Value::String(crate::literal::spelled_for(syntax, name, v).to_owned()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone(), spelled(syntax, k, v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn render_value(syntax: Syntax, value: &Value, indent: &str) -> Result<String, String> {
     match value {
         Value::String(s) => string(syntax, s, None),
@@ -1447,6 +1504,33 @@ mod tests {
     }
 
     #[test]
+    fn hcl_gets_batchprep_start_task_as_pool_emit_writes_it() {
+        let text = "resource \"azurerm_batch_pool\" \"p\" {\n  vm_size = \"x\"\n}\n";
+        let task = batchprep_batch::start_task::rest_start_task("/bin/bash -c 'x'");
+        let at = "/resource/azurerm_batch_pool/p";
+        let (after, out) = fix(text, Syntax::Hcl, &[(1, 1, at, &member("startTask", task))]);
+        assert_eq!(out, vec![Ok(())]);
+        assert_eq!(
+            after,
+            "resource \"azurerm_batch_pool\" \"p\" {\n  vm_size = \"x\"\n  start_task {\n    command_line       = \"/bin/bash -c 'x'\"\n    task_retry_maximum = 1\n    wait_for_success   = true\n\n    user_identity {\n      auto_user {\n        elevation_level = \"Admin\"\n        scope           = \"Pool\"\n      }\n    }\n  }\n}\n"
+        );
+        // Any other start task has no spelling the fixer writes.
+        let other = serde_json::json!({"commandLine": "x", "waitForSuccess": true});
+        let (after, out) = apply_at(
+            text,
+            Syntax::Hcl,
+            &[(1, 1, at, &member("startTask", other))],
+        );
+        assert_eq!(after, text);
+        assert_eq!(
+            out,
+            vec![Err(
+                "only batchprep's own start task has a Terraform spelling the fixer writes".into()
+            )]
+        );
+    }
+
+    #[test]
     fn hcl_refuses_what_it_does_not_read_exactly() {
         let text = "resource \"azurerm_batch_pool\" \"p\" {\n  container_configuration {\n    type = \"x\"\n    container_image_names = var.images\n  }\n  start_task {\n    command_line = \"x\"\n  }\n}\n";
         let images = format!("{CC}/containerImageNames");
@@ -1472,7 +1556,7 @@ mod tests {
             vec![
                 Err("`var.images` is not a list literal".into()),
                 Err("`type` is already there".into()),
-                Err("this change has no spelling in this language".into()),
+                Err("`start_task` is already there".into()),
                 Err("the list's object is not where the reader recorded it".into()),
             ]
         );
@@ -1511,7 +1595,7 @@ mod tests {
         assert_eq!(out, vec![Ok(()), Ok(()), Ok(()), Ok(())]);
         assert_eq!(
             after,
-            "resource p 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {\n  properties: {\n    deploymentConfiguration: {\n      virtualMachineConfiguration: {\n        containerConfiguration: {\n          containerImageNames: [\n            'a' // first\n            'it\\'s'\n          ]\n          type: 'DockerCompatible'\n        }\n        nodeAgentSkuId: 'batch.node.ubuntu 24.04'\n      }\n    }\n    startTask: {\n      commandLine: '/bin/bash -c \\'echo \\${x}\\''\n      userIdentity: {\n        autoUser: {\n          scope: 'pool'\n        }\n      }\n      waitForSuccess: true\n    }\n  }\n}\n"
+            "resource p 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {\n  properties: {\n    deploymentConfiguration: {\n      virtualMachineConfiguration: {\n        containerConfiguration: {\n          containerImageNames: [\n            'a' // first\n            'it\\'s'\n          ]\n          type: 'DockerCompatible'\n        }\n        nodeAgentSkuId: 'batch.node.ubuntu 24.04'\n      }\n    }\n    startTask: {\n      commandLine: '/bin/bash -c \\'echo \\${x}\\''\n      userIdentity: {\n        autoUser: {\n          scope: 'Pool'\n        }\n      }\n      waitForSuccess: true\n    }\n  }\n}\n"
         );
 
         let inline = "var cc = {\n  containerImageNames: ['a', 'b']\n  other: []\n}\n";

@@ -52,14 +52,15 @@ pub fn supports(syntax: Syntax, change: &Change) -> bool {
 /// The deepest nesting the scanners follow; hostile input gets an error, not a stack overflow.
 pub(crate) const MAX_DEPTH: usize = 64;
 
-/// How `value`, written by a rule in the data plane's spelling, is spelled in `syntax`: the
-/// container types are `DockerCompatible`/`CriCompatible` in ARM (Bicep) and in the Terraform
-/// provider, which accepts only that spelling.
-pub fn spelled_for(syntax: Syntax, value: &str) -> &str {
-    match (syntax, value) {
-        (Syntax::Hcl | Syntax::Bicep, "dockerCompatible") => "DockerCompatible",
-        (Syntax::Hcl | Syntax::Bicep, "criCompatible") => "CriCompatible",
-        _ => value,
+/// How `value` of member `member`, written by a rule in the data plane's spelling, is spelled in
+/// `syntax`: Bicep (ARM) and Terraform spell the enums in PascalCase, and the azurerm provider
+/// accepts only that spelling.
+pub fn spelled_for<'a>(syntax: Syntax, member: &str, value: &'a str) -> &'a str {
+    match syntax {
+        Syntax::Hcl | Syntax::Bicep => {
+            batchprep_batch::emit::arm_enum(member, value).unwrap_or(value)
+        }
+        Syntax::Yaml => value,
     }
 }
 
@@ -119,7 +120,8 @@ pub fn apply_at(
                     if now != from {
                         return Err(format!("the value is no longer `{from}`"));
                     }
-                    spelled_for(syntax, to).to_owned()
+                    let member = pointer.rsplit('/').next().unwrap_or_default();
+                    spelled_for(syntax, member, to).to_owned()
                 }
                 Change::RunOptions { remove, append } => {
                     crate::run_options_after(now, remove, append)?
@@ -307,17 +309,26 @@ mod tests {
     }
 
     #[test]
-    fn container_types_take_the_arm_and_terraform_spelling() {
+    fn enums_take_the_arm_and_terraform_spelling() {
         assert_eq!(
-            spelled_for(Syntax::Hcl, "dockerCompatible"),
+            spelled_for(Syntax::Hcl, "type", "dockerCompatible"),
             "DockerCompatible"
         );
-        assert_eq!(spelled_for(Syntax::Bicep, "criCompatible"), "CriCompatible");
         assert_eq!(
-            spelled_for(Syntax::Yaml, "dockerCompatible"),
+            spelled_for(Syntax::Bicep, "type", "criCompatible"),
+            "CriCompatible"
+        );
+        assert_eq!(spelled_for(Syntax::Bicep, "scope", "pool"), "Pool");
+        assert_eq!(
+            spelled_for(Syntax::Hcl, "elevation_level", "admin"),
+            "Admin"
+        );
+        assert_eq!(
+            spelled_for(Syntax::Yaml, "type", "dockerCompatible"),
             "dockerCompatible"
         );
-        assert_eq!(spelled_for(Syntax::Hcl, "docker.io"), "docker.io");
+        // Only the members whose values are enums.
+        assert_eq!(spelled_for(Syntax::Hcl, "commandLine", "admin"), "admin");
     }
 
     #[test]

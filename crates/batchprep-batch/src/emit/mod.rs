@@ -14,7 +14,7 @@ mod rest;
 mod terraform;
 
 pub use bicep::literal as bicep_string;
-pub use terraform::string as hcl_string;
+pub use terraform::{start_task_block as terraform_start_task, string as hcl_string};
 
 use std::collections::BTreeMap;
 
@@ -123,6 +123,26 @@ enum Node {
     Param(String),
 }
 
+/// The ARM (and azurerm provider) spelling of a data-plane enum value of member `member`: the
+/// management plane and Terraform spell them in PascalCase (`DockerCompatible`, `Pool`, `Admin`),
+/// the data plane in camelCase. `None` for any other member or value.
+pub fn arm_enum(member: &str, value: &str) -> Option<&'static str> {
+    Some(match (member, value) {
+        ("type", "dockerCompatible") => "DockerCompatible",
+        ("type", "criCompatible") => "CriCompatible",
+        ("scope", "pool") => "Pool",
+        ("scope", "task") => "Task",
+        ("elevationLevel" | "elevation_level", "admin") => "Admin",
+        ("elevationLevel" | "elevation_level", "nonadmin") => "NonAdmin",
+        _ => return None,
+    })
+}
+
+/// An enum value (given in the data plane's spelling) as ARM spells it.
+fn arm(member: &str, value: &'static str) -> Node {
+    s(arm_enum(member, value).unwrap_or(value))
+}
+
 fn s(v: impl Into<String>) -> Node {
     Node::Str(v.into())
 }
@@ -139,7 +159,7 @@ fn arm_properties(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Node {
         props.push(("taskSlotsPerNode".into(), Node::Int(i64::from(slots))));
     }
 
-    let mut container = vec![("type".into(), s("DockerCompatible"))];
+    let mut container = vec![("type".into(), arm("type", "dockerCompatible"))];
     if !plan.prefetch.container_image_names.is_empty() {
         container.push((
             "containerImageNames".into(),
@@ -251,8 +271,8 @@ fn arm_properties(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Node {
                     Node::Obj(vec![(
                         "autoUser".into(),
                         Node::Obj(vec![
-                            ("scope".into(), s("Pool")),
-                            ("elevationLevel".into(), s("Admin")),
+                            ("scope".into(), arm("scope", "pool")),
+                            ("elevationLevel".into(), arm("elevationLevel", "admin")),
                         ]),
                     )]),
                 ),

@@ -66,6 +66,42 @@ fn heredoc(v: &str, indent: usize) -> String {
     out
 }
 
+/// An enum value (given in the data plane's spelling) as the provider spells it.
+fn arm(member: &str, value: &'static str) -> String {
+    string(super::arm_enum(member, value).unwrap_or(value))
+}
+
+/// batchprep's start task running `command_line` (what `start_task::rest_start_task` is in REST).
+fn start_task_item(command_line: &str) -> Item {
+    Item::Block(
+        "start_task",
+        vec![
+            Item::Attr("command_line", string(command_line)),
+            Item::Attr("task_retry_maximum", "1".into()),
+            Item::Attr("wait_for_success", "true".into()),
+            Item::Block(
+                "user_identity",
+                vec![Item::Block(
+                    "auto_user",
+                    vec![
+                        Item::Attr("elevation_level", arm("elevationLevel", "admin")),
+                        Item::Attr("scope", arm("scope", "pool")),
+                    ],
+                )],
+            ),
+        ],
+    )
+}
+
+/// batchprep's start task running `command_line` as a Terraform `start_task` block at the left
+/// margin, laid out as `terraform fmt` does, ending in a newline: `pool emit` writes it, and the
+/// fixer inserts it into a pool.
+pub fn start_task_block(command_line: &str) -> String {
+    let mut out = String::new();
+    write_body(&mut out, &[start_task_item(command_line)], 0);
+    out
+}
+
 /// Writes a body the way `terraform fmt` does: `=` aligned within each run of attributes.
 fn write_body(out: &mut String, items: &[Item], indent: usize) {
     let pad = "  ".repeat(indent);
@@ -206,7 +242,7 @@ pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
         ));
     }
 
-    let mut container = vec![Item::Attr("type", string("DockerCompatible"))];
+    let mut container = vec![Item::Attr("type", arm("type", "dockerCompatible"))];
     if !plan.prefetch.container_image_names.is_empty() {
         container.push(Item::Attr(
             "container_image_names",
@@ -236,24 +272,7 @@ pub(super) fn emit(plan: &PoolPlan, secrets: Option<&SecretValues>) -> Emitted {
     body.push(Item::Block("container_configuration", container));
 
     if let Some(task) = &plan.start_task {
-        body.push(Item::Block(
-            "start_task",
-            vec![
-                Item::Attr("command_line", string(&task.command_line())),
-                Item::Attr("task_retry_maximum", "1".into()),
-                Item::Attr("wait_for_success", "true".into()),
-                Item::Block(
-                    "user_identity",
-                    vec![Item::Block(
-                        "auto_user",
-                        vec![
-                            Item::Attr("elevation_level", string("Admin")),
-                            Item::Attr("scope", string("Pool")),
-                        ],
-                    )],
-                ),
-            ],
-        ));
+        body.push(start_task_item(&task.command_line()));
     }
     if let Some(net) = &plan.network {
         let mut n = Vec::new();
