@@ -45,7 +45,8 @@ pub fn supports(syntax: Syntax, change: &Change) -> bool {
         Change::AppendToArray { .. } | Change::InsertMember { .. } => {
             crate::insert::supports(syntax, change)
         }
-        Change::RenameMember { .. } => false,
+        // A Bicep key is renamed in place; Terraform and Shipyard spell members their own way.
+        Change::RenameMember { .. } => syntax == Syntax::Bicep,
     }
 }
 
@@ -93,6 +94,7 @@ pub fn apply_at(
     let mut edited: std::collections::BTreeMap<usize, (Literal, String)> = Default::default();
     let mut inserts = crate::insert::Inserts::default();
     let mut inserted = Vec::new();
+    let mut renamed: Vec<(usize, usize, String)> = Vec::new();
     let mut outcomes: Vec<Result<(), String>> = changes
         .iter()
         .enumerate()
@@ -100,7 +102,9 @@ pub fn apply_at(
             let at = offset(text, *line, *column).ok_or("no such line and column")?;
             if !supports(syntax, change) {
                 return Err(match change {
-                    Change::RenameMember { .. } => "this change is made in JSON files only",
+                    Change::RenameMember { .. } => {
+                        "this change is made in JSON and Bicep files only"
+                    }
                     _ => "this change has no spelling in this language",
                 }
                 .into());
@@ -111,6 +115,17 @@ pub fn apply_at(
             ) {
                 inserts.add(text, syntax, at, pointer, change)?;
                 inserted.push(i);
+                return Ok(());
+            }
+            if let Change::RenameMember { from, to } = change {
+                let (start, end) = bicep_key(text, at, from)?;
+                if renamed.iter().any(|r| r.0 == start) {
+                    return Err(format!("`{from}` is being renamed already"));
+                }
+                if !is_bicep_ident(to) {
+                    return Err(format!("`{to}` is not a Bicep identifier"));
+                }
+                renamed.push((start, end, to.clone()));
                 return Ok(());
             }
             let lit = find_literal(text, at, syntax).ok_or("no string literal there")?;
@@ -137,6 +152,7 @@ pub fn apply_at(
         .values()
         .filter_map(|(lit, to)| Some((lit.start, lit.end, encode(to, lit.style, syntax)?)))
         .collect();
+    regions.extend(renamed);
     match inserts.regions(text, syntax) {
         Ok(r) => regions.extend(r),
         Err(e) => {
@@ -163,6 +179,31 @@ pub fn apply_at(
         limit = start;
     }
     (text, outcomes)
+}
+
+/// The span of the Bicep object key `name` that starts at `at` (bare, or quoted as `'name'`), when
+/// a `:` follows it.
+fn bicep_key(text: &str, at: usize, name: &str) -> Result<(usize, usize), String> {
+    let rest = text.get(at..).ok_or("no such place")?;
+    let quoted = format!("'{name}'");
+    let len = if rest.starts_with(&quoted) {
+        quoted.len()
+    } else if rest.starts_with(name)
+        && !rest[name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    {
+        name.len()
+    } else {
+        return Err(format!("the key is no longer `{name}`"));
+    };
+    if !rest[len..].trim_start_matches([' ', '\t']).starts_with(':') {
+        return Err(format!("`{name}` is not an object key there"));
+    }
+    Ok((at, at + len))
+}
+
+fn is_bicep_ident(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The byte offset of 1-based `line` and character `column`.
@@ -306,6 +347,55 @@ mod tests {
             from: from.into(),
             to: to.into(),
         }
+    }
+
+    #[test]
+    fn bicep_keys_are_renamed_in_place() {
+        let rename = Change::RenameMember {
+            from: "maxTasksPerNode".into(),
+            to: "taskSlotsPerNode".into(),
+        };
+        let text = "{\n  maxTasksPerNode: 4 // per node\n  'maxTasksPerNode' : 2\n  maxTasksPerNodeX: 1\n}\n";
+        let (after, out) = apply_at(
+            text,
+            Syntax::Bicep,
+            &[
+                (2, 3, "/a", &rename),
+                (3, 3, "/b", &rename),
+                (4, 3, "/c", &rename),
+            ],
+        );
+        assert_eq!(
+            after,
+            "{\n  taskSlotsPerNode: 4 // per node\n  taskSlotsPerNode : 2\n  maxTasksPerNodeX: 1\n}\n"
+        );
+        assert_eq!(
+            out,
+            vec![
+                Ok(()),
+                Ok(()),
+                Err("the key is no longer `maxTasksPerNode`".into())
+            ]
+        );
+        // Idempotent: the key is gone.
+        let (again, out) = apply_at(&after, Syntax::Bicep, &[(2, 3, "/a", &rename)]);
+        assert_eq!(again, after);
+        assert_eq!(
+            out,
+            vec![Err("the key is no longer `maxTasksPerNode`".into())]
+        );
+        // Terraform and Shipyard spell members their own way.
+        let (_, out) = apply_at(
+            "max_tasks_per_node = 4\n",
+            Syntax::Hcl,
+            &[(1, 1, "/a", &rename)],
+        );
+        assert_eq!(
+            out,
+            vec![Err(
+                "this change is made in JSON and Bicep files only".into()
+            )]
+        );
     }
 
     #[test]

@@ -1027,3 +1027,53 @@ fn shipyard_docker_images_get_the_task_image() {
     );
     assert_eq!(fs::read_to_string(d.join("config.yaml")).unwrap(), aliased);
 }
+
+/// Bicep: a legacy member is renamed where it is written (bare or quoted key), value and comment
+/// kept; `check` is then clean of it and a second `--fix` changes nothing.
+#[test]
+fn a_bicep_legacy_member_is_renamed_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pool = "resource pool 'Microsoft.Batch/batchAccounts/pools@2025-06-01' = {
+  name: 'p'
+  properties: {
+    vmSize: 'Standard_D4s_v5'
+    maxTasksPerNode: 4 // one per core
+    deploymentConfiguration: {
+      virtualMachineConfiguration: {
+        imageReference: {
+          publisher: 'microsoft-dsvm'
+          offer: 'ubuntu-hpc'
+          sku: '2404'
+          version: 'latest'
+        }
+        nodeAgentSkuId: 'batch.node.ubuntu 24.04'
+      }
+    }
+  }
+}
+";
+    fs::write(d.join("pool.bicep"), pool).unwrap();
+    let args = ["check", "--offline", "pool.bicep"];
+    let out = batchprep(d, &[&args[..], &["--diff"]].concat());
+    assert_eq!(
+        text(&out.stdout),
+        "--- a/pool.bicep
++++ b/pool.bicep
+@@ -2,7 +2,7 @@
+   name: 'p'
+   properties: {
+     vmSize: 'Standard_D4s_v5'
+-    maxTasksPerNode: 4 // one per core
++    taskSlotsPerNode: 4 // one per core
+     deploymentConfiguration: {
+       virtualMachineConfiguration: {
+         imageReference: {
+"
+    );
+    fix_twice(d, &args[2..], "fixed 1 finding(s) in 1 file(s); 0 remain\n");
+    assert_eq!(
+        fs::read_to_string(d.join("pool.bicep")).unwrap(),
+        pool.replace("maxTasksPerNode", "taskSlotsPerNode")
+    );
+}
