@@ -53,7 +53,7 @@ pub fn supports(syntax: Syntax, change: &Change) -> bool {
 /// The deepest nesting the scanners follow; hostile input gets an error, not a stack overflow.
 pub(crate) const MAX_DEPTH: usize = 64;
 
-/// How `value` of member `member`, written by a rule in the data plane's spelling, is spelled in
+/// How `value` of member `member` (the REST name, as the readers' pointers have it), written by a rule in the data plane's spelling, is spelled in
 /// `syntax`: Bicep (ARM) and Terraform spell the enums in PascalCase, and the azurerm provider
 /// accepts only that spelling.
 pub fn spelled_for<'a>(syntax: Syntax, member: &str, value: &'a str) -> &'a str {
@@ -141,7 +141,8 @@ pub fn apply_at(
                 Change::RunOptions { remove, append } => {
                     crate::run_options_after(now, remove, append)?
                 }
-                _ => return Err("this change is made in JSON files only".into()),
+                // Inserts and renames were taken above.
+                _ => return Err("not a change of a value".into()),
             };
             encode(&to, lit.style, syntax).ok_or("the new value needs quoting")?;
             edited.insert(lit.start, (lit, to));
@@ -409,10 +410,7 @@ mod tests {
             "CriCompatible"
         );
         assert_eq!(spelled_for(Syntax::Bicep, "scope", "pool"), "Pool");
-        assert_eq!(
-            spelled_for(Syntax::Hcl, "elevation_level", "admin"),
-            "Admin"
-        );
+        assert_eq!(spelled_for(Syntax::Hcl, "elevationLevel", "admin"), "Admin");
         assert_eq!(
             spelled_for(Syntax::Yaml, "type", "dockerCompatible"),
             "dockerCompatible"

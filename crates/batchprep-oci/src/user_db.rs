@@ -67,6 +67,11 @@ pub fn resolve(fs: &MergedFs, spec: &str) -> UserLookup {
     }
 }
 
+/// Whether the image has no `/etc/passwd` the daemon can open, so that every user name fails.
+pub fn passwd_absent(fs: &MergedFs) -> bool {
+    matches!(db_file(fs, PASSWD), Some(DbFile::Absent))
+}
+
 /// The file at `path` as the daemon opens it; `None` when the index cannot say what it holds.
 fn db_file<'a>(fs: &'a MergedFs, path: &str) -> Option<DbFile<'a>> {
     let real = match fs.resolve(path).outcome {

@@ -747,7 +747,7 @@ fn inserts(kind: &str) -> tempfile::TempDir {
 
 /// Each `  start_task {` block of `text` up to its closing `  }`, with the command line's value as
 /// `CMD` (batchprep's script, asserted elsewhere, is long).
-fn regex_free_start_task_blocks(text: &str) -> Vec<String> {
+fn start_task_blocks(text: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("\n  start_task {\n") {
@@ -893,7 +893,7 @@ fn terraform_gets_elements_and_members_inserted_in_its_own_layout() {
     );
     // batchprep's start task, as `pool emit` writes it, after each pool's last attribute.
     let after = fs::read_to_string(d.join("terraform/main.tf")).unwrap();
-    let block = regex_free_start_task_blocks(&after);
+    let block = start_task_blocks(&after);
     assert_eq!(block.len(), 3, "{after}");
     for b in block {
         assert_eq!(

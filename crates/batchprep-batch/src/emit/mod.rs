@@ -132,8 +132,8 @@ pub fn arm_enum(member: &str, value: &str) -> Option<&'static str> {
         ("type", "criCompatible") => "CriCompatible",
         ("scope", "pool") => "Pool",
         ("scope", "task") => "Task",
-        ("elevationLevel" | "elevation_level", "admin") => "Admin",
-        ("elevationLevel" | "elevation_level", "nonadmin") => "NonAdmin",
+        ("elevationLevel", "admin") => "Admin",
+        ("elevationLevel", "nonadmin") => "NonAdmin",
         _ => return None,
     })
 }

@@ -4,10 +4,7 @@
 //! user is numeric and resolves in any image whose database can be read.
 
 use batchprep_batch::task::UserSource;
-use batchprep_oci::{
-    Resolved,
-    user_db::{PASSWD, UserLookup},
-};
+use batchprep_oci::user_db::{PASSWD, UserLookup, passwd_absent};
 
 use super::ContainerFacts;
 use crate::{
@@ -37,11 +34,7 @@ pub(super) fn check(f: &ContainerFacts<'_>, out: &mut Vec<Finding>) {
             format!("make `{PASSWD}` and `/etc/group` in the image regular files (or remove them)"),
         ),
     };
-    let absent = matches!(
-        f.fs.resolve(PASSWD).outcome,
-        Resolved::Missing { .. } | Resolved::NotADirectory { .. }
-    );
-    let note = if absent && user.source == UserSource::RunOptions {
+    let note = if user.source == UserSource::RunOptions && passwd_absent(f.fs) {
         format!(" (the image has no `{PASSWD}`, so every name fails, `root` included)")
     } else {
         String::new()
