@@ -391,8 +391,11 @@ pub struct Mount {
 /// A container task, everything Batch uses to create its container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskContainer {
-    /// Task id.
+    /// Task id, as Batch sees it (it names the task's directories on the node).
     pub id: String,
+    /// How reports name the task when that is not its id (a task without one, named by its file
+    /// and pointer).
+    pub name: Option<String>,
     /// Job id (for the paths Batch builds).
     pub job_id: String,
     /// The image reference.
@@ -418,6 +421,11 @@ pub struct TaskContainer {
 }
 
 impl TaskContainer {
+    /// How reports name the task: [`TaskContainer::name`], else its id.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
     /// A task from its parts (the `lint` command-line flags).
     pub fn new(
         image: &str,
@@ -430,6 +438,7 @@ impl TaskContainer {
             .ok_or_else(|| TaskError::CommandLineQuoting(command_line.to_owned()))?;
         Ok(TaskContainer {
             id: DEFAULT_TASK_ID.to_owned(),
+            name: None,
             job_id: DEFAULT_JOB_ID.to_owned(),
             image: image.to_owned(),
             command_line: command_line.to_owned(),

@@ -8,12 +8,13 @@ mod completions;
 mod config;
 mod findings_args;
 mod fix_args;
-mod image_open;
-mod input;
 mod manpage;
 mod network_args;
 mod output_file;
 mod report;
+
+/// File arguments (`-` is standard input), shared with the pre-flight.
+use batchprep_preflight::input;
 
 use std::{io, process::ExitCode};
 

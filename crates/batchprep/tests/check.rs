@@ -504,19 +504,49 @@ fn task_findings(json: &str) -> Vec<(String, String, u64)> {
     out
 }
 
-/// The render tasks of the README example, which `lint` and `check` both read from the local image.
+/// The render tasks of the README example, which `lint` and `check` both read from the local image,
+/// and one more without an `id`.
 fn render_tasks(dir: &Path) -> PathBuf {
     let tasks: Vec<serde_json::Value> = serde_json::from_str(
         &std::fs::read_to_string(root().join("testdata/example/tasks.json")).unwrap(),
     )
     .unwrap();
-    let render: Vec<_> = tasks
+    let mut render: Vec<_> = tasks
         .into_iter()
         .filter(|t| t["id"].as_str().unwrap().starts_with("frame"))
         .collect();
+    render.push(serde_json::json!({
+        "commandLine": "--frame 3",
+        "containerSettings": {
+            "imageName": "myacr.azurecr.io/render:2.1",
+            "containerRunOptions": "--workdir app"
+        }
+    }));
     let path = dir.join("render-tasks.json");
     std::fs::write(&path, serde_json::to_string_pretty(&render).unwrap()).unwrap();
     path
+}
+
+/// Every container finding about a task, as the user sees it: rule, subject, location, message.
+fn task_findings_as_shown(json: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut out: Vec<serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subject"].as_str().unwrap().starts_with("task "))
+        .filter(|f| f["id"].as_str().unwrap().starts_with("BP1"))
+        .map(|f| {
+            serde_json::json!({
+                "name": f["name"],
+                "subject": f["subject"],
+                "location": f["location"],
+                "message": f["message"],
+            })
+        })
+        .collect();
+    out.sort_by_key(|f| f.to_string());
+    out
 }
 
 #[test]
@@ -542,6 +572,9 @@ fn lint_and_check_point_the_same_findings_at_the_same_fields() {
     let from_lint = task_findings(&stdout(&lint));
     assert!(!from_lint.is_empty(), "{}", stdout(&lint));
     assert_eq!(from_lint, task_findings(&stdout(&check)));
+    // The same findings, word for word: subjects name the tasks the same way in both.
+    let shown = task_findings_as_shown(&stdout(&lint));
+    assert_eq!(shown, task_findings_as_shown(&stdout(&check)));
     // Run options point at containerRunOptions in both.
     assert!(
         from_lint.contains(&(
@@ -550,6 +583,27 @@ fn lint_and_check_point_the_same_findings_at_the_same_fields() {
             14
         )),
         "{from_lint:?}"
+    );
+    // A task without an id is named by its file and pointer, and its findings point into it.
+    let unnamed: Vec<_> = shown
+        .iter()
+        .filter(|f| f["subject"] == format!("task {tasks}#/2 (myacr.azurecr.io/render:2.1)"))
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap(),
+                f["location"]["pointer"].as_str().unwrap(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unnamed,
+        [(
+            "relative-workdir-option",
+            "/2/containerSettings/containerRunOptions",
+            21
+        )],
+        "{shown:#?}"
     );
 }
 

@@ -88,7 +88,7 @@ fn non_regular_input_files_are_refused() {
         ),
         (
             vec!["check", "--offline", "ok.json", "--task", "zero.json"],
-            "error: cannot read zero.json: a character device, not a regular file\n",
+            "error: cannot read task file zero.json: a character device, not a regular file\n",
         ),
         (
             vec!["check", "--offline", "ok.json", "--config", "/dev/zero"],

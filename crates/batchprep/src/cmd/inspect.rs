@@ -135,7 +135,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let options = OpenOptions {
         platform: args.platform.clone(),
     };
-    let image = crate::image_open::open(&source, &options, &access)
+    let image = batchprep_preflight::images::open(&source, &options, &access)
         .with_context(|| format!("cannot read image {source}"))?;
     let inspection = inspect(&image, &args.stat, &args.which);
     let mut out = std::io::stdout().lock();

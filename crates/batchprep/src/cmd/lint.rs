@@ -7,22 +7,21 @@ use std::{
 };
 
 use anyhow::Context;
-use batchprep_batch::{
-    pool_source::{ShipyardTarget, SourceIndex},
-    task::{
-        ArgsSource, AutoUserScope, ContainerWorkingDirectory, CwdSource, EffectiveContainer,
-        ElevationLevel, EntrypointSource, TaskContainer, TaskIdentity, UserSource, quote_words,
-    },
-    task_file::read_task_file,
+use batchprep_batch::task::{
+    ArgsSource, AutoUserScope, ContainerWorkingDirectory, CwdSource, EffectiveContainer,
+    ElevationLevel, EntrypointSource, TaskContainer, TaskError, TaskIdentity, UserSource,
+    quote_words,
 };
-use batchprep_lint::{
-    Finding, Location,
-    rules::container::{ContainerFacts, lint_container},
+use batchprep_lint::rules::container::ContainerFacts;
+use batchprep_oci::{Image, Platform};
+use batchprep_preflight::{
+    Task, TaskPlace, container_findings,
+    images::{open_on_node, source_of_argument},
+    tasks::{TaskTarget, read_tasks},
 };
-use batchprep_oci::{Image, ImageSource, OpenOptions, Platform};
 use serde_json::json;
 
-use crate::{config::Config, findings_args::FindingsArgs, report::Extra};
+use crate::{findings_args::FindingsArgs, report::Extra};
 
 /// Arguments of `batchprep lint`.
 #[derive(Debug, clap::Args)]
@@ -94,11 +93,11 @@ fn parse_scope(s: &str) -> Result<AutoUserScope, String> {
 }
 
 /// One task to lint, with where it came from.
-struct Job {
+struct Job<'a> {
     task: TaskContainer,
     image_arg: String,
-    /// The task file, its pointer index and the task's pointer.
-    origin: Option<(std::rc::Rc<SourceIndex>, String)>,
+    /// Where the task sits in its file, when it comes from one.
+    place: Option<&'a TaskPlace>,
 }
 
 /// Runs the command.
@@ -110,15 +109,23 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         .node_platform
         .parse()
         .with_context(|| "--node-platform".to_owned())?;
-    let jobs = jobs(&args)?;
+    // `lint` is the container part of `check`: the same task reader, Shipyard jobs as on a native
+    // container pool.
+    let tasks = read_tasks(&args.task, TaskTarget::native_linux())?;
+    let jobs = jobs(&args, &tasks)?;
+    // The same mapping as `check`: keys are normalised references, paths relative to the config file.
+    let local = config.local_images(&[])?;
     let mut images: HashMap<String, Image> = HashMap::new();
     let mut findings = Vec::new();
     let mut human = String::new();
     let mut containers = Vec::new();
     for job in &jobs {
         if !images.contains_key(&job.image_arg) {
-            let image = open_image(&config, &job.image_arg, &node, &access)?;
-            images.insert(job.image_arg.clone(), image);
+            let arg = &job.image_arg;
+            let image = source_of_argument(arg, &local)
+                .and_then(|source| open_on_node(&source, &node, &access))
+                .with_context(|| format!("image `{arg}`"))?;
+            images.insert(arg.clone(), image);
         }
         let image = &images[&job.image_arg];
         let facts =
@@ -127,12 +134,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             explain(&mut human, &facts);
         }
         containers.push(container_json(&facts));
-        for f in lint_container(&facts) {
-            findings.push(match &job.origin {
-                Some((places, pointer)) => locate(f, places, pointer),
-                None => f,
-            });
-        }
+        findings.extend(container_findings(&facts, job.place));
     }
     if args.explain_run {
         let mut out = std::io::stdout().lock();
@@ -154,7 +156,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The tasks to lint: from task files, or one per image from the flags.
-fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
+fn jobs<'a>(args: &Args, tasks: &'a [Task]) -> anyhow::Result<Vec<Job<'a>>> {
     if args.task.is_empty() {
         if args.images.is_empty() {
             anyhow::bail!("nothing to lint: give an IMAGE or --task FILE");
@@ -177,7 +179,7 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
                 Ok(Job {
                     task,
                     image_arg: image.clone(),
-                    origin: None,
+                    place: None,
                 })
             })
             .collect();
@@ -185,82 +187,28 @@ fn jobs(args: &Args) -> anyhow::Result<Vec<Job>> {
     if args.images.len() > 1 {
         anyhow::bail!("with --task, give at most one IMAGE (it replaces each task's imageName)");
     }
-    let mut jobs = Vec::new();
-    for file in &args.task {
-        let name = file.display().to_string();
-        let text = crate::input::read(file, "task file")?;
-        // `lint` is the container part of `check`: Shipyard jobs as on a native container pool.
-        let target = ShipyardTarget {
-            native: true,
-            windows: false,
-        };
-        let read = read_task_file(file, &text, target)?;
-        let places = std::rc::Rc::new(read.locations);
-        for (n, t) in read.tasks.into_iter().enumerate() {
-            let mut task = TaskContainer::from_json(&t.task).with_context(|| {
-                if t.pointer.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{name}: task at {}", t.pointer)
-                }
-            })?;
-            if t.task.id.is_none() {
-                task.id = format!("#{}", n + 1);
-            }
+    tasks
+        .iter()
+        .map(|t| {
+            let Some(container) = &t.container else {
+                anyhow::bail!(
+                    "{}: {}",
+                    t.place.file.display.display(),
+                    TaskError::NotContainerTask(t.pool_task.id.clone())
+                );
+            };
+            let mut task = container.clone();
             // An IMAGE on the command line stands in for every task's imageName.
             if let Some(image) = args.images.first() {
                 task.image = image.clone();
             }
-            let image_arg = task.image.clone();
-            jobs.push(Job {
+            Ok(Job {
+                image_arg: task.image.clone(),
                 task,
-                image_arg,
-                origin: Some((places.clone(), t.pointer)),
-            });
-        }
-    }
-    Ok(jobs)
-}
-
-/// Opens an image argument, through `[images.local]` when the configuration maps it.
-fn open_image(
-    config: &Config,
-    arg: &str,
-    node: &Platform,
-    access: &batchprep_oci::registry::image::RegistryAccess,
-) -> anyhow::Result<Image> {
-    // The same mapping as `check`: keys are normalised references, paths relative to the config file.
-    let local = config.local_images(&[])?;
-    let mapped = batchprep_oci::Reference::parse(arg)
-        .ok()
-        .and_then(|r| local.get(&r.to_string()).cloned());
-    let source = match mapped {
-        Some(source) => source,
-        None => ImageSource::parse(arg).with_context(|| format!("image `{arg}`"))?,
-    };
-    crate::image_open::open_for_node(node, |platform| {
-        crate::image_open::open(
-            &source,
-            &OpenOptions {
-                platform: platform.clone(),
-            },
-            access,
-        )
-    })
-    .with_context(|| format!("image `{arg}`"))
-}
-
-/// Points a finding at the field of the task it is about.
-fn locate(f: Finding, places: &SourceIndex, task: &str) -> Finding {
-    f.in_task(task, |pointer| {
-        let place = places.locate(pointer);
-        Location {
-            file: place.file,
-            pointer: pointer.to_owned(),
-            line: place.position.line,
-            column: place.position.column,
-        }
-    })
+                place: Some(&t.place),
+            })
+        })
+        .collect()
 }
 
 fn container_json(f: &ContainerFacts<'_>) -> serde_json::Value {
@@ -268,7 +216,7 @@ fn container_json(f: &ContainerFacts<'_>) -> serde_json::Value {
     json!({
         "subject": f.subject,
         "image": f.task.image,
-        "task": f.task.id,
+        "task": f.task.display_name(),
         "argv": run.argv,
         "cwd": run.cwd,
         "user": run.user.spec,

@@ -266,22 +266,18 @@ fn check(mut args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let credentials = args.registry.credentials()?;
     let mut options = args.registry.probe_options(verbose);
     options.concurrency = args.concurrency.max(1);
-    let results = batchprep_oci::registry::probe_all(&references, Arc::new(credentials), options)?;
-
     let pool = PoolPulls {
         nodes: args.nodes.or(settings.nodes).unwrap_or(1),
         egress_addresses: args.egress_ips.or(settings.egress_ips).unwrap_or(1),
         architectures: args.architectures,
         quota_override: args.hub_limit.or(settings.hub_limit),
     };
+    let (results, outcome) =
+        batchprep_preflight::check_references(&references, credentials, options, pool)?;
     let risk = rules::hub_risk(&results, pool);
-    let mut findings = rules::not_pullable(&results);
-    if let Some(f) = risk.as_ref().and_then(rules::docker_hub_rate_limit_risk) {
-        findings.push(f);
-    }
     let mut extra = Extra {
         human: human(&results),
-        errors: crate::report::probe_errors(&results),
+        errors: outcome.errors,
         ..Extra::default()
     };
     extra
@@ -303,7 +299,7 @@ fn check(mut args: CheckArgs, verbose: bool) -> anyhow::Result<ExitCode> {
             }),
         );
     }
-    args.findings.finish(&config, findings, &extra)
+    args.findings.finish(&config, outcome.findings, &extra)
 }
 
 /// The per-image facts, for the `human` format.

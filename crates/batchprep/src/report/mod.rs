@@ -55,45 +55,7 @@ pub struct Extra {
     pub fixes: Vec<Option<crate::fix_args::SarifFix>>,
 }
 
-/// A check that could not run: what it was about and why. Reported in every format.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CheckError {
-    /// What could not be checked (`image myacr.azurecr.io/app:1`, `registry 127.0.0.1:5000`).
-    pub subject: String,
-    /// Why, in one line.
-    pub message: String,
-}
-
-impl CheckError {
-    /// A check about `subject` that could not run, because of `message`.
-    pub fn new(subject: impl Into<String>, message: impl Into<String>) -> Self {
-        CheckError {
-            subject: subject.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// The probe results the registry could not answer (unreachable, TLS error): could not check.
-pub fn probe_errors(results: &[batchprep_oci::registry::ProbeResult]) -> Vec<CheckError> {
-    results
-        .iter()
-        .filter(|r| r.outcome.is_inconclusive())
-        .map(|r| {
-            let message = match r.detail.as_deref().filter(|d| !d.is_empty()) {
-                Some(detail) => format!("{}: {detail}", r.outcome),
-                None => r.outcome.to_string(),
-            };
-            CheckError::new(format!("image {}", r.reference), message)
-        })
-        .collect()
-}
-
-impl std::fmt::Display for CheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "could not check {}: {}", self.subject, self.message)
-    }
-}
+pub use batchprep_preflight::CheckError;
 
 /// Writes `report` in `format`.
 pub fn render(

@@ -235,10 +235,12 @@ pub fn image_defaults(config: &ImageConfig) -> ImageDefaults {
 
 /// The subject findings about `task` on `image` carry: the image as the user named it.
 pub fn subject(image_source: &str, task: &TaskContainer) -> String {
-    if task.id == batchprep_batch::task::DEFAULT_TASK_ID {
-        format!("image {image_source}")
-    } else {
-        format!("task {} ({image_source})", task.id)
+    match &task.name {
+        Some(name) => format!("task {name} ({image_source})"),
+        None if task.id == batchprep_batch::task::DEFAULT_TASK_ID => {
+            format!("image {image_source}")
+        }
+        None => format!("task {} ({image_source})", task.id),
     }
 }
 
