@@ -86,6 +86,53 @@ pub(crate) struct Descriptor {
     pub(crate) annotations: BTreeMap<String, String>,
 }
 
+/// An OCI index or manifest, or their Docker counterparts: the fields batchprep reads of either,
+/// from a local layout and from a registry alike.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ManifestJson {
+    /// 2 for every manifest and index batchprep reads; 0 when absent.
+    #[serde(rename = "schemaVersion", default)]
+    pub(crate) schema_version: u32,
+    #[serde(rename = "mediaType", default)]
+    pub(crate) media_type: Option<String>,
+    /// The entries of an index.
+    #[serde(default)]
+    pub(crate) manifests: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    pub(crate) config: Option<Descriptor>,
+    #[serde(default)]
+    pub(crate) layers: Vec<Descriptor>,
+}
+
+/// The entry of an index for nodes of `wanted`: the first whose platform matches. Entries without a
+/// real platform (`unknown/unknown`: attestations) are never chosen nor listed. `location` names
+/// the index in the error.
+pub(crate) fn platform_entry<'a>(
+    entries: &'a [Descriptor],
+    wanted: &Platform,
+    location: impl FnOnce() -> String,
+) -> Result<&'a Descriptor, crate::Error> {
+    let platforms = || {
+        entries.iter().filter_map(|d| {
+            let p = d.platform.as_ref()?.platform();
+            (p.os != "unknown").then_some((d, p))
+        })
+    };
+    if let Some((entry, _)) = platforms().find(|(_, p)| wanted.matches(p)) {
+        return Ok(entry);
+    }
+    let available: Vec<String> = platforms().map(|(_, p)| p.to_string()).collect();
+    Err(crate::Error::PlatformNotFound {
+        wanted: wanted.to_string(),
+        location: location(),
+        available: if available.is_empty() {
+            "no platforms".into()
+        } else {
+            available.join(", ")
+        },
+    })
+}
+
 /// The platform of an index entry.
 #[derive(Debug, Deserialize)]
 pub(crate) struct PlatformJson {
@@ -146,6 +193,43 @@ mod artifact_tests {
         assert_eq!(
             super::artifact_kind("application/vnd.example.thing+json"),
             Some("not a container image config")
+        );
+    }
+
+    /// Local layouts and registries choose an index entry the same way.
+    #[test]
+    fn an_index_entry_is_chosen_by_platform_and_attestations_are_not_platforms() {
+        let index: super::ManifestJson = serde_json::from_str(
+            r#"{"schemaVersion": 2, "manifests": [
+                {"mediaType": "m", "digest": "sha256:a", "platform": {"os": "unknown", "architecture": "unknown"}},
+                {"mediaType": "m", "digest": "sha256:b", "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+                {"mediaType": "m", "digest": "sha256:c", "platform": {"os": "linux", "architecture": "amd64"}},
+                {"mediaType": "m", "digest": "sha256:d", "platform": {"os": "linux", "architecture": "amd64"}}
+            ]}"#,
+        )
+        .unwrap();
+        let entries = index.manifests.unwrap();
+        let on = |p: &str| {
+            super::platform_entry(&entries, &p.parse().unwrap(), || "index".into())
+                .map(|d| d.digest.clone())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(on("linux/amd64"), Ok("sha256:c".into()));
+        assert_eq!(on("linux/arm64"), Ok("sha256:b".into()));
+        let missing = on("windows/amd64").unwrap_err();
+        assert!(
+            missing.contains("linux/arm64/v8, linux/amd64, linux/amd64")
+                && !missing.contains("unknown"),
+            "{missing}"
+        );
+        let only_attestations = &entries[..1];
+        let err = super::platform_entry(only_attestations, &"linux/amd64".parse().unwrap(), || {
+            "index".into()
+        })
+        .unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::PlatformNotFound { available, .. } if available == "no platforms"),
+            "{err}"
         );
     }
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::{
     Error, ImageSource, MergedFs,
-    config_json::{ConfigJson, Descriptor, PlatformJson},
+    config_json::{ConfigJson, Descriptor, ManifestJson, platform_entry},
     digest::{Digest, verify},
     image::{Image, Layer, OpenOptions, Platform},
     layer::{Compression, LayerIndex, index_blob},
@@ -193,21 +193,6 @@ fn blob_name(digest: &Digest) -> String {
     format!("blobs/{}/{}", digest.algorithm.name(), digest.hex)
 }
 
-/// An OCI index or manifest, or their Docker counterparts: the fields we read of either.
-#[derive(Debug, Deserialize)]
-struct ManifestJson {
-    #[serde(rename = "schemaVersion")]
-    schema_version: u32,
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Option<Vec<Descriptor>>,
-}
-
 /// One entry of a docker-archive's `manifest.json`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -331,7 +316,7 @@ fn open_oci(
         "config",
         &store.describe(&blob_name(&config_digest)),
     )?;
-    let descriptors = manifest.layers.unwrap_or_default();
+    let descriptors = manifest.layers;
     let mut jobs = Vec::with_capacity(descriptors.len());
     for d in &descriptors {
         let digest = Digest::parse(&d.digest, &manifest_blob)?;
@@ -395,31 +380,8 @@ fn pick_manifest(
         OCI_MANIFEST | DOCKER_MANIFEST if manifest.schema_version == 2 => Ok((digest, manifest)),
         OCI_INDEX | DOCKER_LIST if manifest.schema_version == 2 && depth < 4 => {
             let manifests = manifest.manifests.unwrap_or_default();
-            let candidate = manifests.iter().find(|d| {
-                d.platform
-                    .as_ref()
-                    .is_some_and(|p| platform.matches(&p.platform()))
-            });
-            match candidate {
-                Some(d) => pick_manifest(store, d, platform, depth + 1),
-                None => {
-                    let available: Vec<String> = manifests
-                        .iter()
-                        .filter_map(|d| d.platform.as_ref().map(PlatformJson::platform))
-                        .filter(|p| p.os != "unknown")
-                        .map(|p| p.to_string())
-                        .collect();
-                    Err(Error::PlatformNotFound {
-                        wanted: platform.to_string(),
-                        location: name,
-                        available: if available.is_empty() {
-                            "no platforms".into()
-                        } else {
-                            available.join(", ")
-                        },
-                    })
-                }
-            }
+            let entry = platform_entry(&manifests, platform, || name.clone())?;
+            pick_manifest(store, entry, platform, depth + 1)
         }
         other => Err(Error::UnknownMediaType {
             blob: format!("manifest {digest}"),

@@ -22,7 +22,6 @@ use oci_client::{
     client::{ClientConfig, ClientProtocol},
     secrets::RegistryAuth,
 };
-use serde::Deserialize;
 
 use super::{
     CredentialPaths, CredentialStore, SecretKind,
@@ -31,7 +30,7 @@ use super::{
 };
 use crate::{
     Error, Image, Layer, LayerIndex, MergedFs, OpenOptions, Reference,
-    config_json::{ConfigJson, Descriptor},
+    config_json::{ConfigJson, Descriptor, ManifestJson, platform_entry},
     index_layer,
 };
 
@@ -126,18 +125,6 @@ impl From<oci_client::errors::OciDistributionError> for PullError {
     }
 }
 
-#[derive(Deserialize)]
-struct ManifestJson {
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
-}
-
 /// Opens a registry image for `options.platform`. Blobs other readers in this process fetched or are
 /// fetching (and layer indexes in the cache) are not fetched again.
 pub fn open(
@@ -176,26 +163,9 @@ pub fn open(
                 PullError::Manifest(format!("index {manifest_digest} nests more than 4 deep")),
             ));
         }
-        let mut available = Vec::new();
-        let mut chosen = None;
-        for entry in &entries {
-            let Some(p) = &entry.platform else { continue };
-            let have = p.platform();
-            if have.os == "unknown" {
-                continue;
-            }
-            if chosen.is_none() && options.platform.matches(&have) {
-                chosen = Some(entry.digest.clone());
-            }
-            available.push(have.to_string());
-        }
-        let Some(digest) = chosen else {
-            return Err(Error::PlatformNotFound {
-                wanted: options.platform.to_string(),
-                location: source,
-                available: available.join(", "),
-            });
-        };
+        let digest = platform_entry(&entries, &options.platform, || source.clone())?
+            .digest
+            .clone();
         let bytes = reader.manifest_by_digest(&digest)?;
         manifest_digest = digest;
         manifest = parse_manifest(&source, &bytes)?;
@@ -449,7 +419,6 @@ fn parse_manifest(source: &str, bytes: &[u8]) -> Result<ManifestJson, Error> {
         blob: format!("{source} manifest"),
         detail: crate::safe_text::json_error(&e),
     })?;
-    let _ = &m.media_type;
     Ok(m)
 }
 
