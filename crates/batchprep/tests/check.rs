@@ -482,15 +482,23 @@ fn batchprep_stdin(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// (rule, pointer, line) of every finding about a task, sorted.
-fn task_findings(json: &str) -> Vec<(String, String, u64)> {
+/// Every container finding about a task, as in the JSON report.
+fn container_task_findings(json: &str) -> Vec<serde_json::Value> {
     let doc: serde_json::Value = serde_json::from_str(json).unwrap();
-    let mut out: Vec<(String, String, u64)> = doc["findings"]
+    doc["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["subject"].as_str().unwrap().starts_with("task "))
         .filter(|f| f["id"].as_str().unwrap().starts_with("BP1"))
+        .cloned()
+        .collect()
+}
+
+/// (rule, pointer, line) of every finding about a task, sorted.
+fn task_findings(json: &str) -> Vec<(String, String, u64)> {
+    let mut out: Vec<(String, String, u64)> = container_task_findings(json)
+        .iter()
         .map(|f| {
             let loc = &f["location"];
             (
@@ -529,13 +537,8 @@ fn render_tasks(dir: &Path) -> PathBuf {
 
 /// Every container finding about a task, as the user sees it: rule, subject, location, message.
 fn task_findings_as_shown(json: &str) -> Vec<serde_json::Value> {
-    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
-    let mut out: Vec<serde_json::Value> = doc["findings"]
-        .as_array()
-        .unwrap()
+    let mut out: Vec<serde_json::Value> = container_task_findings(json)
         .iter()
-        .filter(|f| f["subject"].as_str().unwrap().starts_with("task "))
-        .filter(|f| f["id"].as_str().unwrap().starts_with("BP1"))
         .map(|f| {
             serde_json::json!({
                 "name": f["name"],
