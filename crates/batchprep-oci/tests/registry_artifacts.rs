@@ -29,6 +29,7 @@ fn a_pushed_singularity_image_is_not_a_container_image() {
         cert_dir: None,
         cache_dir: None,
         timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
+        docker_hub_host: batchprep_oci::reference::DOCKER_HUB_API_HOST.to_owned(),
     };
     match open(&reference, &OpenOptions::default(), &access) {
         Err(batchprep_oci::Error::NotAContainerImage {

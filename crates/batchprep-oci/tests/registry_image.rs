@@ -25,6 +25,7 @@ fn access(
         cert_dir: None,
         cache_dir: cache.map(|c| c.to_path_buf()),
         timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
+        docker_hub_host: batchprep_oci::reference::DOCKER_HUB_API_HOST.to_owned(),
     }
 }
 

@@ -552,6 +552,7 @@ fn local_access() -> RegistryAccess {
         cert_dir: None,
         cache_dir: None,
         timeout: batchprep_oci::registry::image::DEFAULT_TIMEOUT,
+        docker_hub_host: batchprep_oci::reference::DOCKER_HUB_API_HOST.to_owned(),
     }
 }
 

@@ -199,6 +199,60 @@ fn inspect_and_lint_read_registry_images_with_and_without_the_cache() {
     assert_eq!(layers(&uncached), 0, "--no-cache writes no cache");
 }
 
+/// Docker Hub images go where the run says Docker Hub is (a pull-through mirror; here the real
+/// registry standing in for it), for the probe and the image reader alike: nothing reaches Docker Hub.
+#[test]
+fn docker_hub_images_are_read_through_the_named_hub_host() {
+    let registry = Registry::start_logged();
+    registry.push("library/ubuntu:24.04");
+    let host = registry.host.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut pool: serde_json::Value =
+        serde_json::from_str(&pool(&host, serde_json::json!([]))).unwrap();
+    pool["virtualMachineConfiguration"]["containerConfiguration"]["containerImageNames"] =
+        serde_json::json!(["ubuntu:24.04"]);
+    std::fs::write(dir.path().join("pool.json"), pool.to_string()).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_batchprep"))
+            .args(args)
+            .args(["--docker-hub-host", &host, "--insecure-registry", &host])
+            .args(["--format", "json"])
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("BATCHPREP_TODAY", "2026-11-28")
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["inspect", "ubuntu:24.04"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["source"], "docker://docker.io/library/ubuntu:24.04");
+
+    let out = run(&["check", "pool.json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["errors"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(
+        doc["checks"]["containers"],
+        serde_json::json!({"pairs": 1, "linted": 1})
+    );
+    // The probe asks Docker Hub with HEAD only (a GET is a pull); the GETs are the image reader's.
+    let requests = registry.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r == "GET /v2/library/ubuntu/manifests/24.04"),
+        "{requests:#?}"
+    );
+}
+
 /// A cold `check` of images sharing a base layer asks the registry for each blob once, whoever
 /// needs it (the probe and the image reader, three images at once); a warm one asks for no layer.
 /// Counted in the real registry's access log.

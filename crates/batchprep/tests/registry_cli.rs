@@ -252,6 +252,71 @@ error[docker-hub-rate-limit-risk]: Docker Hub pulls
     );
 }
 
+/// `check` counts the pool's own nodes and addresses; `[registry]`'s `nodes` is `registry check`'s
+/// (which has no pool), its `hub-limit` applies to both.
+#[test]
+fn check_counts_the_pools_nodes_against_the_configured_hub_limit() {
+    let hub = HubServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pool.json"),
+        serde_json::json!({
+            "id": "nat-pool",
+            "vmSize": "standard_d2s_v3",
+            "virtualMachineConfiguration": {
+                "imageReference": {"publisher": "canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"},
+                "nodeAgentSKUId": "batch.node.ubuntu 24.04",
+                "containerConfiguration": {"type": "dockerCompatible", "containerImageNames": ["ubuntu:24.04"]}
+            },
+            "targetDedicatedNodes": 4,
+            "networkConfiguration": {"publicIPAddressConfiguration": {"provision": "nopublicipaddresses"}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("batchprep.toml"),
+        "[registry]\nnodes = 1000\nhub-limit = 3\n",
+    )
+    .unwrap();
+    let run = batchprep(
+        &[
+            "check",
+            "pool.json",
+            // The image itself is read locally: the hand-made Hub answers only the probe.
+            "--local",
+            &format!(
+                "ubuntu:24.04=oci:{}/../../testdata/images/hello:1.0",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+            "--docker-hub-host",
+            &hub.host,
+            "--insecure-registry",
+            &hub.host,
+            "--format",
+            "json",
+        ],
+        &[],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let risk: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == "docker-hub-rate-limit-risk")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        risk,
+        [
+            "4 node(s) through 1 egress address(es) pull 1 Docker Hub image(s) x 1 architecture(s): 4 pulls per address per 6 h against a quota of 3 (--hub-limit, anonymous): docker.io/library/ubuntu:24.04"
+        ]
+    );
+}
+
 #[test]
 fn bad_references_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();

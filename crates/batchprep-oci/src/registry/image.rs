@@ -32,6 +32,7 @@ use crate::{
     Error, Image, Layer, LayerIndex, MergedFs, OpenOptions, Reference,
     config_json::{ConfigJson, Descriptor, ManifestJson, platform_entry},
     index_layer,
+    reference::DOCKER_HUB_API_HOST,
 };
 
 /// How registry images are reached and cached.
@@ -47,6 +48,9 @@ pub struct RegistryAccess {
     pub cache_dir: Option<PathBuf>,
     /// How long one request may wait to connect and between reads (`--timeout`).
     pub timeout: Duration,
+    /// Where Docker Hub's registry API is reached: [`DOCKER_HUB_API_HOST`], or a pull-through
+    /// mirror (or test server) the run names, as the probe reaches it.
+    pub docker_hub_host: String,
 }
 
 /// The request timeout when none is given, as for the registry probe.
@@ -73,6 +77,7 @@ impl RegistryAccess {
             cert_dir: var("BATCHPREP_CERT_DIR").map(PathBuf::from),
             cache_dir,
             timeout: DEFAULT_TIMEOUT,
+            docker_hub_host: DOCKER_HUB_API_HOST.to_owned(),
         })
     }
 }
@@ -138,11 +143,11 @@ pub fn open(
         .runtime
         .as_ref()
         .map_err(|e| image_error(&source, PullError::Client(e.clone())))?;
-    let target = client_reference(reference);
+    let target = client_reference(reference, access);
     let auth = runtime
         .block_on(auth_for(reference, access))
         .map_err(|e| image_error(&source, e))?;
-    let client = client_for(reference, access, &auth)?;
+    let client = client_for(target.registry(), access, &auth)?;
     let reader = Reader {
         runtime,
         client: &client,
@@ -218,8 +223,15 @@ pub fn open(
 
 /// The `oci-client` form of a reference, built from its already-checked parts (parsing the text
 /// again would compile `oci-client`'s reference regex, most of a warm `inspect`).
-fn client_reference(reference: &Reference) -> oci_client::Reference {
-    let (registry, repository) = (reference.registry.clone(), reference.repository.clone());
+fn client_reference(reference: &Reference, access: &RegistryAccess) -> oci_client::Reference {
+    // Docker Hub through the host the run names, as the probe reaches it; its credentials stay
+    // Docker Hub's.
+    let registry = if reference.is_docker_hub() && access.docker_hub_host != DOCKER_HUB_API_HOST {
+        access.docker_hub_host.clone()
+    } else {
+        reference.registry.clone()
+    };
+    let repository = reference.repository.clone();
     match (&reference.tag, &reference.digest) {
         (Some(t), Some(d)) => {
             oci_client::Reference::with_tag_and_digest(registry, repository, t.clone(), d.clone())
@@ -235,11 +247,7 @@ fn client_reference(reference: &Reference) -> oci_client::Reference {
 
 /// The process's client for this registry, transport settings and credential: built once, so the
 /// TLS roots are loaded and connections and tokens reused across images.
-fn client_for(
-    reference: &Reference,
-    access: &RegistryAccess,
-    auth: &RegistryAuth,
-) -> Result<Client, Error> {
+fn client_for(host: &str, access: &RegistryAccess, auth: &RegistryAuth) -> Result<Client, Error> {
     use sha2::Digest as _;
     let who = match auth {
         RegistryAuth::Anonymous => "anonymous".to_owned(),
@@ -256,7 +264,7 @@ fn client_for(
     };
     let key = format!(
         "{}\n{:?}\n{:?}\n{:?}\n{who}",
-        reference.registry, access.insecure_registries, access.cert_dir, access.timeout
+        host, access.insecure_registries, access.cert_dir, access.timeout
     );
     let clients = &shared::shared().clients;
     if let Some(c) = shared::lock(clients).get(&key) {
@@ -270,9 +278,7 @@ fn client_for(
         ..ClientConfig::default()
     };
     if let Some(dir) = &access.cert_dir {
-        for path in super::probe::cert_files(dir, &reference.registry)
-            .map_err(|e| Error::io(dir.clone(), e))?
-        {
+        for path in super::probe::cert_files(dir, host).map_err(|e| Error::io(dir.clone(), e))? {
             // Bounded: a FIFO or a device in the certificate directory is an error, not a hang.
             let data = crate::input::read_file(&path, crate::input::TEXT_LIMIT)?;
             config

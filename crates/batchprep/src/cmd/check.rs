@@ -124,9 +124,11 @@ pub fn run(mut args: Args, verbose: bool) -> anyhow::Result<ExitCode> {
         node: &node,
         local: &local,
         registry,
+        // The pool says how many nodes pull and through which addresses; `[registry]`'s counts are
+        // `registry check`'s, which has no pool. Docker Hub's limit is the same for both.
         pulls: PullCounts {
-            nodes: args.nodes.or(settings.nodes),
-            egress_addresses: args.egress_ips.or(settings.egress_ips),
+            nodes: args.nodes,
+            egress_addresses: args.egress_ips,
             hub_limit: args.hub_limit.or(settings.hub_limit),
         },
         network: network.as_ref(),

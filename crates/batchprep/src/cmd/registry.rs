@@ -107,6 +107,7 @@ impl RegistryArgs {
                 default_cache_dir()
             },
             timeout: Duration::from_secs(self.timeout.max(1)),
+            docker_hub_host: self.docker_hub_host.clone(),
         }
     }
 
