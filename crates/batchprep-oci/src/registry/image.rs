@@ -577,9 +577,14 @@ fn store(access: &RegistryAccess, index: &LayerIndex) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
+    // Serialised whole first: `to_writer` on the file makes a write(2) per JSON token (hundreds of
+    // thousands for a large layer).
+    let Ok(json) = serde_json::to_vec(index) else {
+        return;
+    };
     // Written to a temporary file and renamed, so a concurrent run never reads half an index.
     if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir)
-        && serde_json::to_writer(&mut tmp, index).is_ok()
+        && io::Write::write_all(&mut tmp, &json).is_ok()
     {
         let _ = tmp.persist(&path);
     }
