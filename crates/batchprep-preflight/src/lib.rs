@@ -8,9 +8,11 @@
 //!
 //! - [`source`]: the files the user gave, and where findings point into them.
 //! - [`tasks`]: the one task reader and the one name of a task.
+//! - [`containers`]: the container part alone, as `lint` runs it.
 //! - [`images`]: the one image opener (local transports, registries, the nodes' platform).
 //! - [`input`]: file arguments, `-` as standard input.
 
+pub mod containers;
 pub mod images;
 pub mod input;
 mod probe;
@@ -378,23 +380,15 @@ impl Preflight<'_> {
             let image = match images.get(&key) {
                 Some(Ok(image)) => Some(image),
                 // An artifact given as an image is the user's finding, not a read failure.
-                Some(Err(batchprep_oci::Error::NotAContainerImage {
-                    media_type, kind, ..
-                })) => {
-                    let finding = not_a_container_image::finding(
-                        &batchprep_lint::rules::container::subject(&pair.task.image, &pair.task),
-                        &pair.reference.familiar(),
-                        media_type,
-                        kind,
-                    );
-                    out.findings.push(match pair.place {
-                        Some(place) => place.locate(finding),
-                        None => finding,
-                    });
-                    None
-                }
                 Some(Err(e)) => {
-                    if !reported.contains(&key) {
+                    if let Some(finding) =
+                        artifact_finding(e, &pair.task, &pair.reference.familiar())
+                    {
+                        out.findings.push(match pair.place {
+                            Some(place) => place.locate(finding),
+                            None => finding,
+                        });
+                    } else if !reported.contains(&key) {
                         reported.push(key.clone());
                         out.errors.push(CheckError::new(
                             format!("image {}", pair.reference.familiar()),
@@ -542,6 +536,27 @@ pub fn container_findings(facts: &ContainerFacts<'_>, place: Option<&TaskPlace>)
             None => f,
         })
         .collect()
+}
+
+/// The finding of an artifact given as an image (`image` as the user named it): the user's finding,
+/// not a read failure. `None` for any other error.
+fn artifact_finding(
+    e: &batchprep_oci::Error,
+    task: &TaskContainer,
+    image: &str,
+) -> Option<Finding> {
+    let batchprep_oci::Error::NotAContainerImage {
+        media_type, kind, ..
+    } = e
+    else {
+        return None;
+    };
+    Some(not_a_container_image::finding(
+        &batchprep_lint::rules::container::subject(&task.image, task),
+        image,
+        media_type,
+        kind,
+    ))
 }
 
 /// Registry access for images that never reach a registry.

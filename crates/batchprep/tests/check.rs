@@ -552,12 +552,9 @@ fn task_findings_as_shown(json: &str) -> Vec<serde_json::Value> {
     out
 }
 
-#[test]
-fn lint_and_check_point_the_same_findings_at_the_same_fields() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = render_tasks(dir.path());
-    let tasks = tasks.to_str().unwrap();
-    let config = "testdata/example/batchprep.toml";
+/// The JSON reports of `lint` and of an offline `check` of the README example pool on the same tasks
+/// and configuration.
+fn lint_and_check(tasks: &str, config: &str) -> (Output, Output) {
     let lint = batchprep(&[
         "lint", "--task", tasks, "--config", config, "--format", "json",
     ]);
@@ -572,6 +569,16 @@ fn lint_and_check_point_the_same_findings_at_the_same_fields() {
         "--format",
         "json",
     ]);
+    (lint, check)
+}
+
+#[test]
+fn lint_and_check_point_the_same_findings_at_the_same_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = render_tasks(dir.path());
+    let tasks = tasks.to_str().unwrap();
+    let config = "testdata/example/batchprep.toml";
+    let (lint, check) = lint_and_check(tasks, config);
     let from_lint = task_findings(&stdout(&lint));
     assert!(!from_lint.is_empty(), "{}", stdout(&lint));
     assert_eq!(from_lint, task_findings(&stdout(&check)));
@@ -636,6 +643,47 @@ fn task_rules_run_when_the_image_cannot_be_read() {
             ("gpus-run-option".into(), pointer.clone(), 1),
             ("relative-workdir-option".into(), pointer, 1),
         ]
+    );
+}
+
+#[test]
+fn an_artifact_given_as_an_image_is_the_same_finding_in_lint_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let sif = root().join("testdata/rules/not-a-container-image/sif");
+    let config = dir.path().join("batchprep.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[images.local]\n\"myacr.azurecr.io/solver:1.0\" = \"oci:{}:1.0\"\n",
+            sif.display()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let tasks = "testdata/rules/not-a-container-image/tasks.json";
+    let (lint, check) = lint_and_check(tasks, config);
+    // A finding in both, not a read failure: exit 1, nothing on stderr.
+    assert_eq!(lint.status.code(), Some(1), "{}", stderr(&lint));
+    assert_eq!(stderr(&lint), "");
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let found = task_findings_as_shown(&stdout(&lint));
+    assert_eq!(found, task_findings_as_shown(&stdout(&check)));
+    assert_eq!(
+        found,
+        [serde_json::json!({
+            "name": "not-a-container-image",
+            "subject": "task solve (myacr.azurecr.io/solver:1.0)",
+            "location": {"file": tasks, "line": 6, "column": 20, "pointer": "/0/containerSettings/imageName"},
+            "message": "`myacr.azurecr.io/solver:1.0` is not a container image: its manifest's config media type is `application/vnd.sylabs.sif.config.v1+json`, a Singularity (SIF) image: Batch runs only container images",
+        })]
+    );
+    // An artifact holds no container to explain.
+    let explain = batchprep(&["lint", "--task", tasks, "--config", config, "--explain-run"]);
+    assert_eq!(explain.status.code(), Some(2));
+    assert_eq!(stdout(&explain), "");
+    assert_eq!(
+        stderr(&explain),
+        "error: `myacr.azurecr.io/solver:1.0` is not a container image: its manifest's config media type is `application/vnd.sylabs.sif.config.v1+json`, a Singularity (SIF) image: Batch runs only container images\n"
     );
 }
 

@@ -2,9 +2,7 @@
 //! `docker create` starts, and runs the container rules. `--explain-run` prints that container
 //! instead, so a person can reproduce the task locally.
 
-use std::{
-    collections::HashMap, fmt::Write as _, io::Write as _, path::PathBuf, process::ExitCode,
-};
+use std::{fmt::Write as _, io::Write as _, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use batchprep_batch::task::{
@@ -13,10 +11,10 @@ use batchprep_batch::task::{
     quote_words,
 };
 use batchprep_lint::rules::container::ContainerFacts;
-use batchprep_oci::{Image, Platform};
+use batchprep_oci::Platform;
 use batchprep_preflight::{
-    Task, TaskPlace, container_findings,
-    images::{open_on_node, source_of_argument},
+    Task,
+    containers::{ContainerJob, ContainerLint},
     tasks::{TaskTarget, read_tasks},
 };
 use serde_json::json;
@@ -92,14 +90,6 @@ fn parse_scope(s: &str) -> Result<AutoUserScope, String> {
         .map_err(|e: batchprep_batch::task::TaskError| e.to_string())
 }
 
-/// One task to lint, with where it came from.
-struct Job<'a> {
-    task: TaskContainer,
-    image_arg: String,
-    /// Where the task sits in its file, when it comes from one.
-    place: Option<&'a TaskPlace>,
-}
-
 /// Runs the command.
 pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let config = args.findings.load_config()?;
@@ -115,28 +105,32 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let jobs = jobs(&args, &tasks)?;
     // The same mapping as `check`: keys are normalised references, paths relative to the config file.
     let local = config.local_images(&[])?;
-    let mut images: HashMap<String, Image> = HashMap::new();
-    let mut findings = Vec::new();
     let mut human = String::new();
     let mut containers = Vec::new();
-    for job in &jobs {
-        if !images.contains_key(&job.image_arg) {
-            let arg = &job.image_arg;
-            let image = source_of_argument(arg, &local)
-                .and_then(|source| open_on_node(&source, &node, &access))
-                .with_context(|| format!("image `{arg}`"))?;
-            images.insert(arg.clone(), image);
-        }
-        let image = &images[&job.image_arg];
-        let facts =
-            ContainerFacts::new(image, &job.task, &node).accepting(config.accepted_run_options());
-        if args.explain_run {
-            explain(&mut human, &facts);
-        }
-        containers.push(container_json(&facts));
-        findings.extend(container_findings(&facts, job.place));
+    let mut artifact = None;
+    let findings = ContainerLint {
+        node: &node,
+        local: &local,
+        access: &access,
+        accepted_run_options: config.accepted_run_options(),
     }
+    .run(&jobs, &mut |facts, findings| {
+        if !facts.image_read {
+            // Only an artifact given as an image is linted unread: there is no container to explain.
+            artifact = artifact
+                .take()
+                .or_else(|| findings.first().map(|f| f.message.clone()));
+            return;
+        }
+        if args.explain_run {
+            explain(&mut human, facts);
+        }
+        containers.push(container_json(facts));
+    })?;
     if args.explain_run {
+        if let Some(message) = artifact {
+            anyhow::bail!("{message}");
+        }
         let mut out = std::io::stdout().lock();
         if matches!(args.findings.format, crate::report::Format::Json) {
             serde_json::to_writer_pretty(
@@ -156,7 +150,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The tasks to lint: from task files, or one per image from the flags.
-fn jobs<'a>(args: &Args, tasks: &'a [Task]) -> anyhow::Result<Vec<Job<'a>>> {
+fn jobs<'a>(args: &Args, tasks: &'a [Task]) -> anyhow::Result<Vec<ContainerJob<'a>>> {
     if args.task.is_empty() {
         if args.images.is_empty() {
             anyhow::bail!("nothing to lint: give an IMAGE or --task FILE");
@@ -176,9 +170,9 @@ fn jobs<'a>(args: &Args, tasks: &'a [Task]) -> anyhow::Result<Vec<Job<'a>>> {
                     args.working_directory,
                     identity.clone(),
                 )?;
-                Ok(Job {
+                Ok(ContainerJob {
                     task,
-                    image_arg: image.clone(),
+                    image: image.clone(),
                     place: None,
                 })
             })
@@ -202,8 +196,8 @@ fn jobs<'a>(args: &Args, tasks: &'a [Task]) -> anyhow::Result<Vec<Job<'a>>> {
             if let Some(image) = args.images.first() {
                 task.image = image.clone();
             }
-            Ok(Job {
-                image_arg: task.image.clone(),
+            Ok(ContainerJob {
+                image: task.image.clone(),
                 task,
                 place: Some(&t.place),
             })
