@@ -39,13 +39,14 @@ pub struct ContainerLint<'a> {
 
 impl ContainerLint<'_> {
     /// Opens each distinct image once (several at a time), then runs the container rules on each
-    /// job in order, handing `visit` the job's facts and findings (for `--explain-run` and the JSON
-    /// `containers`). An artifact given as an image is its finding; any other image that could not be
-    /// read fails the run, the first in the order given.
+    /// job in order, handing `visit` the facts of each job whose image was read (for `--explain-run`
+    /// and the JSON `containers`). An artifact given as an image is its finding, and the rules that
+    /// need only the task still run; any other image that could not be read fails the run, the
+    /// first in the order given.
     pub fn run(
         &self,
         jobs: &[ContainerJob<'_>],
-        visit: &mut dyn FnMut(&ContainerFacts<'_>, &[Finding]),
+        visit: &mut dyn FnMut(&ContainerFacts<'_>),
     ) -> anyhow::Result<Vec<Finding>> {
         let mut wanted: Vec<(String, ImageSource)> = Vec::new();
         for job in jobs {
@@ -59,11 +60,9 @@ impl ContainerLint<'_> {
         let mut images = open_all(&wanted, &|source| {
             open_on_node(source, self.node, self.access)
         });
-        let unreadable = jobs.iter().find(|job| {
-            matches!(
-                images.get(&job.image),
-                Some(Err(e)) if !matches!(e, batchprep_oci::Error::NotAContainerImage { .. })
-            )
+        let unreadable = jobs.iter().find(|job| match &images[&job.image] {
+            Err(e) => artifact_finding(e, &job.task, &job.image, None).is_none(),
+            Ok(_) => false,
         });
         if let Some(job) = unreadable
             && let Some(Err(e)) = images.remove(&job.image)
@@ -72,24 +71,18 @@ impl ContainerLint<'_> {
         }
         let mut findings = Vec::new();
         for job in jobs {
-            let mut these = Vec::new();
-            let facts = match images.get(&job.image) {
-                Some(Ok(image)) => ContainerFacts::new(image, &job.task, self.node),
-                Some(Err(e)) => {
-                    if let Some(f) = artifact_finding(e, &job.task, &job.image) {
-                        these.push(match job.place {
-                            Some(place) => place.locate(f),
-                            None => f,
-                        });
-                    }
+            let facts = match &images[&job.image] {
+                Ok(image) => ContainerFacts::new(image, &job.task, self.node),
+                Err(e) => {
+                    findings.extend(artifact_finding(e, &job.task, &job.image, job.place));
                     ContainerFacts::without_image(&job.task, self.node)
                 }
-                None => continue,
             }
             .accepting(self.accepted_run_options);
-            these.extend(container_findings(&facts, job.place));
-            visit(&facts, &these);
-            findings.extend(these);
+            findings.extend(container_findings(&facts, job.place));
+            if facts.image_read {
+                visit(&facts);
+            }
         }
         Ok(findings)
     }

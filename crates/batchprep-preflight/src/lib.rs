@@ -382,12 +382,9 @@ impl Preflight<'_> {
                 // An artifact given as an image is the user's finding, not a read failure.
                 Some(Err(e)) => {
                     if let Some(finding) =
-                        artifact_finding(e, &pair.task, &pair.reference.familiar())
+                        artifact_finding(e, &pair.task, &pair.reference.familiar(), pair.place)
                     {
-                        out.findings.push(match pair.place {
-                            Some(place) => place.locate(finding),
-                            None => finding,
-                        });
+                        out.findings.push(finding);
                     } else if !reported.contains(&key) {
                         reported.push(key.clone());
                         out.errors.push(CheckError::new(
@@ -538,12 +535,14 @@ pub fn container_findings(facts: &ContainerFacts<'_>, place: Option<&TaskPlace>)
         .collect()
 }
 
-/// The finding of an artifact given as an image (`image` as the user named it): the user's finding,
-/// not a read failure. `None` for any other error.
+/// The finding of an artifact given as an image (`image` as the user named it), pointed at the task's
+/// `imageName` when the task comes from a file: the user's finding, not a read failure. `None` for
+/// any other error.
 fn artifact_finding(
     e: &batchprep_oci::Error,
     task: &TaskContainer,
     image: &str,
+    place: Option<&TaskPlace>,
 ) -> Option<Finding> {
     let batchprep_oci::Error::NotAContainerImage {
         media_type, kind, ..
@@ -551,12 +550,16 @@ fn artifact_finding(
     else {
         return None;
     };
-    Some(not_a_container_image::finding(
+    let finding = not_a_container_image::finding(
         &batchprep_lint::rules::container::subject(&task.image, task),
         image,
         media_type,
         kind,
-    ))
+    );
+    Some(match place {
+        Some(place) => place.locate(finding),
+        None => finding,
+    })
 }
 
 /// Registry access for images that never reach a registry.

@@ -10,7 +10,7 @@ use batchprep_batch::task::{
     ElevationLevel, EntrypointSource, TaskContainer, TaskError, TaskIdentity, UserSource,
     quote_words,
 };
-use batchprep_lint::rules::container::ContainerFacts;
+use batchprep_lint::rules::{artifact::not_a_container_image, container::ContainerFacts};
 use batchprep_oci::Platform;
 use batchprep_preflight::{
     Task,
@@ -107,29 +107,25 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let local = config.local_images(&[])?;
     let mut human = String::new();
     let mut containers = Vec::new();
-    let mut artifact = None;
     let findings = ContainerLint {
         node: &node,
         local: &local,
         access: &access,
         accepted_run_options: config.accepted_run_options(),
     }
-    .run(&jobs, &mut |facts, findings| {
-        if !facts.image_read {
-            // Only an artifact given as an image is linted unread: there is no container to explain.
-            artifact = artifact
-                .take()
-                .or_else(|| findings.first().map(|f| f.message.clone()));
-            return;
-        }
+    .run(&jobs, &mut |facts| {
         if args.explain_run {
             explain(&mut human, facts);
         }
         containers.push(container_json(facts));
     })?;
     if args.explain_run {
-        if let Some(message) = artifact {
-            anyhow::bail!("{message}");
+        // An artifact given as an image holds no container to explain.
+        if let Some(artifact) = findings
+            .iter()
+            .find(|f| f.name == not_a_container_image::RULE.name())
+        {
+            anyhow::bail!("{}", artifact.message);
         }
         let mut out = std::io::stdout().lock();
         if matches!(args.findings.format, crate::report::Format::Json) {
